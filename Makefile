@@ -1,0 +1,47 @@
+# mlspm — two commands on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO   := build/demo
+export MLSPM_DB ?= $(DEMO)/mlspm.duckdb
+
+.PHONY: demo test test-slow check bench venv clean sample fmt
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+## Build the sample estate into a fresh database and run the main job on it.
+demo: $(STAMP)
+	rm -rf $(DEMO)
+	$(BIN)/python -m sample_data --out $(DEMO)/estate
+	$(BIN)/mlspm --db $(DEMO)/mlspm.duckdb ingest $(DEMO)/estate/logs $(DEMO)/estate/inventory $(DEMO)/estate/reports
+	$(BIN)/mlspm --db $(DEMO)/mlspm.duckdb scan $(DEMO)/estate/models
+	$(BIN)/mlspm --db $(DEMO)/mlspm.duckdb stats
+
+## Lint, types, layering, then the whole test suite.
+test: check
+	$(BIN)/python -m pytest
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -m slow
+
+check: $(STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+fmt: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache

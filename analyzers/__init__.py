@@ -1,0 +1,1 @@
+"""Analyzers: rules that turn stored data into findings (the engine arrives with the analyzer issue)."""

@@ -1,0 +1,77 @@
+"""Enumerations shared across mlspm: severities, action classes, outcomes, asset kinds, scan result kinds."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    """mlspm's one five-level severity scale (each source's own severity is also kept verbatim)."""
+
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+    @classmethod
+    def parse(cls, value: str) -> Severity:
+        """Parse a user-supplied severity name; raises ValueError with the valid names."""
+        try:
+            return cls(value.strip().lower())
+        except ValueError:
+            names = ", ".join(s.value for s in cls)
+            raise ValueError(f"unknown severity {value!r} (expected one of: {names})") from None
+
+
+_SEVERITY_RANK = {Severity.INFO: 0, Severity.LOW: 1, Severity.MEDIUM: 2, Severity.HIGH: 3, Severity.CRITICAL: 4}
+
+
+class ActionClass(StrEnum):
+    """What an access event did to its resource, derived from the source's action name."""
+
+    READ = "read"
+    WRITE = "write"
+    DELETE = "delete"
+    INVOKE = "invoke"
+    LIST = "list"
+    PERMISSION_CHANGE = "permission_change"
+    ADMIN = "admin"
+    OTHER = "other"
+
+
+class Outcome(StrEnum):
+    """Whether an access event succeeded."""
+
+    SUCCESS = "success"
+    FAILURE = "failure"
+    UNKNOWN = "unknown"
+
+
+class AssetKind(StrEnum):
+    """Kinds of ML assets an inventory can describe."""
+
+    MODEL = "model"
+    MODEL_VERSION = "model_version"
+    DATASET = "dataset"
+    ENDPOINT = "endpoint"
+    REGISTRY = "registry"
+    BUCKET = "bucket"
+    TRAINING_JOB = "training_job"
+    NOTEBOOK = "notebook"
+    FEATURE_GROUP = "feature_group"
+    SERVICE = "service"
+    OTHER = "other"
+
+
+class ScanResultKind(StrEnum):
+    """What a scan_results row records: an issue, an error, a skipped file, or a file scanned clean."""
+
+    ISSUE = "issue"
+    ERROR = "error"
+    SKIPPED = "skipped"
+    SCANNED = "scanned"

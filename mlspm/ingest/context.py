@@ -1,0 +1,71 @@
+"""What a format loader gets for one file: the cursor inside the file's transaction, the run, and reject sinks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlspm.config import Config
+from mlspm.ingest.source import Sample
+from mlspm.store import Cursor
+
+_REJECT_BATCH = 5000
+
+
+class NeedsExactPass(Exception):
+    """Raised by a loader's fast path: roll back and load the file again with ``ctx.exact`` set."""
+
+
+@dataclass
+class Counts:
+    loaded: int = 0
+    duplicate: int = 0
+    rejected: int = 0
+
+
+@dataclass
+class LoadContext:
+    """Per-file state handed to a format's ``load``; everything it writes is one transaction."""
+
+    cur: Cursor
+    path: Path
+    run_id: int
+    sample: Sample
+    config: Config
+    format_name: str
+    counts: Counts = field(default_factory=Counts)
+    warnings: list[str] = field(default_factory=list)
+    target_table: str | None = None
+    exact: bool = False
+    """Set on the second attempt after a fast path gave up: read record by record, exact positions."""
+    relink_all: bool = False
+    """Set by inventory loaders: asset locators changed, so every unlinked row is looked up again."""
+    _rejects: list[tuple[Any, ...]] = field(default_factory=list, repr=False)
+
+    def reject(self, position: int | None, kind: str, reason: str, raw: str | bytes | None, size: int | None = None) -> None:
+        """Record one input record that could not be normalized (kept with its raw text)."""
+        text, full = self.clip(raw)
+        self._rejects.append(
+            (self.run_id, str(self.path), position, kind, reason, text, size if size is not None else full)
+        )
+        self.counts.rejected += 1
+        if len(self._rejects) >= _REJECT_BATCH:
+            self.flush_rejects()
+
+    def clip(self, raw: str | bytes | None) -> tuple[str | None, int | None]:
+        """The raw text cut to the configured size, and the full size in bytes."""
+        if raw is None:
+            return None, None
+        data = raw.encode("utf-8", "replace") if isinstance(raw, str) else raw
+        limit = self.config.reject_raw_bytes
+        text = data[:limit].decode("utf-8", "replace")
+        return text, len(data)
+
+    def flush_rejects(self) -> None:
+        if self._rejects:
+            self.cur.executemany("INSERT INTO rejects VALUES (?, ?, ?, ?, ?, ?, ?)", self._rejects)
+            self._rejects.clear()
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)

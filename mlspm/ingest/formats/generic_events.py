@@ -1,0 +1,309 @@
+"""The documented generic access-event format: JSON lines or CSV whose keys are access_events columns.
+
+Fields (only ``ts`` and ``action`` are required, plus a ``principal`` or a ``resource``):
+
+=============== ===========================================================================
+ts              when it happened: ISO 8601 (zone offset or ``Z``; none means UTC) or epoch s/ms
+action          the source's action name (``GetObject``, ``POST /v2/models/m/infer``, ...)
+principal       who (ARN, e-mail, service account, ``anonymous``)
+resource        what (``s3://bucket/key``, an ARN, a model id)
+event_id        the source's unique id; used to skip records loaded before (derived if absent)
+action_class    read | write | delete | invoke | list | permission_change | admin | other
+                (derived from ``action`` when absent)
+outcome         success | failure | unknown (derived from ``status_code`` when absent)
+principal_type, principal_role, account_id, region, source_ip, user_agent, service,
+status_code, error_message, auth_type                                   text
+bytes_out, bytes_in, object_size                                        integers
+duration_ms                                                             number
+extra           a JSON object kept verbatim as the event's raw record
+=============== ===========================================================================
+
+Keys outside this list are not stored (a warning names them): put what must be kept under ``extra``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any, ClassVar
+
+import duckdb
+import pyarrow as pa
+
+from mlspm.enums import ActionClass, Outcome
+from mlspm.ingest import events
+from mlspm.ingest.context import LoadContext, NeedsExactPass
+from mlspm.ingest.formats.base import LIKELY, NO
+from mlspm.ingest.rules import action_class_sql, outcome_from_status_sql
+from mlspm.ingest.source import Sample, iter_lines, open_binary
+
+TEXT_FIELDS = (
+    "event_id", "principal", "principal_type", "principal_role", "account_id", "region", "source_ip",
+    "user_agent", "service", "action", "action_class", "resource", "outcome", "status_code",
+    "error_message", "auth_type",
+)
+INT_FIELDS = ("bytes_out", "bytes_in", "object_size")
+FIELDS = ("ts", *TEXT_FIELDS, *INT_FIELDS, "duration_ms", "extra")
+_REQUIRED_KEYS = {"ts", "action"}
+
+_JSON_COLUMNS = "{" + ", ".join(f"'{f}': '{'JSON' if f == 'extra' else 'VARCHAR'}'" for f in FIELDS) + "}"
+_FROM_JSON_STRUCT = json.dumps({f: ("JSON" if f == "extra" else "VARCHAR") for f in FIELDS})
+_BATCH = 50_000
+
+
+def _ts_sql(expr: str) -> str:
+    """ISO 8601 text, or epoch seconds (10 digits) / milliseconds (13 digits)."""
+    return (
+        f"coalesce(try_cast({expr} AS TIMESTAMPTZ), "
+        f"CASE WHEN regexp_full_match({expr}, '\\d{{9,11}}(\\.\\d+)?') THEN to_timestamp({expr}::DOUBLE) "
+        f"WHEN regexp_full_match({expr}, '\\d{{12,14}}') THEN epoch_ms({expr}::BIGINT) END)"
+    )
+
+
+def _reason_sql() -> str:
+    classes = ", ".join(f"'{c.value}'" for c in ActionClass)
+    outcomes = ", ".join(f"'{o.value}'" for o in Outcome)
+    checks = [
+        "WHEN ts IS NULL OR trim(ts) = '' THEN 'missing ts'",
+        "WHEN ts_parsed IS NULL THEN 'ts ' || to_json(left(ts, 60)) "
+        "|| ' is not a timestamp (ISO 8601, or epoch seconds or milliseconds)'",
+        "WHEN action IS NULL OR trim(action) = '' THEN 'missing action'",
+        "WHEN coalesce(trim(principal), '') = '' AND coalesce(trim(resource), '') = '' "
+        "THEN 'needs a principal or a resource'",
+        f"WHEN action_class IS NOT NULL AND lower(action_class) NOT IN ({classes}) THEN 'action_class ' "
+        f"|| to_json(left(action_class, 40)) || ' is not one of: {classes.replace(chr(39), '')}'",
+        f"WHEN outcome IS NOT NULL AND lower(outcome) NOT IN ({outcomes}) THEN 'outcome ' "
+        f"|| to_json(left(outcome, 40)) || ' is not one of: {outcomes.replace(chr(39), '')}'",
+    ]
+    for name in INT_FIELDS:
+        checks.append(
+            f"WHEN {name} IS NOT NULL AND try_cast({name} AS BIGINT) IS NULL THEN "
+            f"'{name} ' || to_json(left({name}, 40)) || ' is not an integer'"
+        )
+    checks.append(
+        "WHEN duration_ms IS NOT NULL AND try_cast(duration_ms AS DOUBLE) IS NULL THEN "
+        "'duration_ms ' || to_json(left(duration_ms, 40)) || ' is not a number'"
+    )
+    return "CASE " + " ".join(checks) + " END"
+
+
+def _stage_sql(source: str) -> str:
+    """INSERT into the stage from ``source``: a relation of pos, raw_line and every field as text."""
+    return f"""
+    INSERT INTO {events.STAGE}
+    SELECT pos, reason, nullif(trim(event_id), ''), ts_parsed,
+           nullif(principal, ''), principal_type, principal_role, account_id, region, source_ip,
+           user_agent, service, action,
+           coalesce(lower(action_class), {action_class_sql("action")}),
+           nullif(resource, ''),
+           coalesce(lower(outcome), {outcome_from_status_sql("status_code")}),
+           status_code, error_message,
+           try_cast(bytes_out AS BIGINT), try_cast(bytes_in AS BIGINT), try_cast(object_size AS BIGINT),
+           try_cast(duration_ms AS DOUBLE), auth_type,
+           CASE WHEN reason IS NULL THEN extra ELSE coalesce(raw_line, extra) END
+    FROM (
+        SELECT *, {_reason_sql()} AS reason
+        FROM (SELECT *, {_ts_sql("ts")} AS ts_parsed FROM ({source}) src) s1
+    ) s2
+    """  # noqa: S608
+
+
+_DERIVE_IDS = f"""
+UPDATE {events.STAGE} AS s SET event_id = d.event_id
+FROM (
+    SELECT rowid AS rid,
+           'h:' || h || ':' || row_number() OVER (PARTITION BY h ORDER BY pos) AS event_id
+    FROM (
+        SELECT rowid, pos, md5(concat_ws(chr(31), ts, principal, action, resource, source_ip, user_agent,
+                                         status_code, bytes_out, bytes_in, raw)) AS h
+        FROM {events.STAGE} WHERE event_id IS NULL AND reject_reason IS NULL
+    )
+) d
+WHERE s.rowid = d.rid
+"""  # noqa: S608
+
+
+class GenericEvents:
+    """Generic access events (JSON lines or CSV with a header) in mlspm's documented columns."""
+
+    name: ClassVar[str] = "generic_events"
+    title: ClassVar[str] = "generic access events"
+    target_table: ClassVar[str] = "access_events"
+
+    def sniff(self, sample: Sample) -> int:
+        records = sample.first_records
+        if records:
+            if all(_REQUIRED_KEYS <= r.keys() for r in records[:5]):
+                return LIKELY
+            return NO
+        header = _csv_header(sample)
+        if header and _REQUIRED_KEYS <= set(header):
+            return LIKELY
+        return NO
+
+    def load(self, ctx: LoadContext) -> None:
+        events.create_stage(ctx)
+        if ctx.sample.stripped.startswith("{"):
+            self._warn_unknown_keys(ctx)
+            if ctx.exact:
+                self._slow_json(ctx)
+                kind = "line"
+            else:
+                self._fast_json(ctx)
+                kind = "record"
+        else:
+            self._csv(ctx)
+            kind = "line"
+        if ctx.cur.execute(
+            f"SELECT count(*) FROM {events.STAGE} WHERE event_id IS NULL AND reject_reason IS NULL"  # noqa: S608
+        ).fetchone() != (0,):
+            ctx.cur.execute(_DERIVE_IDS)
+        events.finish_events(ctx, kind)
+        events.drop_stage(ctx)
+
+    # JSON lines: DuckDB reads the file itself; any problem sends the file to the exact slow path.
+    def _fast_json(self, ctx: LoadContext) -> None:
+        """DuckDB reads the file itself; any malformed or invalid record means an exact second pass."""
+        try:
+            ctx.cur.execute(
+                "CREATE OR REPLACE TEMP TABLE _generic_raw AS SELECT * FROM read_json(?, "
+                f"format='newline_delimited', records=true, columns={_JSON_COLUMNS}, "
+                f"compression='{'gzip' if ctx.sample.gzip else 'none'}', maximum_object_size=?)",
+                [str(ctx.path), ctx.config.max_record_bytes],
+            )
+        except duckdb.Error as exc:
+            raise NeedsExactPass from exc
+        # Rows keep file order (insertion order is preserved); inside a transaction rowids start at a
+        # large base, so the position is the offset from the first one.
+        ctx.cur.execute(_stage_sql(
+            "SELECT rowid - (SELECT min(rowid) FROM _generic_raw) + 1 AS pos, NULL::VARCHAR AS raw_line, * "
+            "FROM _generic_raw"
+        ))
+        ctx.cur.execute("DROP TABLE _generic_raw")
+        bad = ctx.cur.execute(
+            f"SELECT count(*) FROM {events.STAGE} WHERE reject_reason IS NOT NULL"  # noqa: S608
+        ).fetchone()
+        if bad != (0,):
+            raise NeedsExactPass
+
+    def _slow_json(self, ctx: LoadContext) -> None:
+        limit = ctx.config.max_record_bytes
+        pos: list[int] = []
+        raw: list[str] = []
+        canon: list[str] = []
+        for line in iter_lines(ctx.path, limit):
+            if line.data is None:
+                ctx.reject(line.number, "line", f"record is {line.size:,} bytes, over the "
+                           f"{limit:,}-byte limit", line.head, line.size)
+                continue
+            if not line.data.strip():
+                continue
+            text = line.data.decode("utf-8", "replace")
+            try:
+                value = json.loads(text)
+            except ValueError as exc:
+                ctx.reject(line.number, "line", f"invalid JSON: {exc}", line.data)
+                continue
+            if not isinstance(value, dict):
+                ctx.reject(line.number, "line", f"a JSON {type(value).__name__}, not an object",
+                           line.data)
+                continue
+            pos.append(line.number)
+            raw.append(text)
+            canon.append(json.dumps(value))
+            if len(pos) >= _BATCH:
+                self._stage_json_batch(ctx, pos, raw, canon)
+                pos, raw, canon = [], [], []
+        self._stage_json_batch(ctx, pos, raw, canon)
+
+    def _stage_json_batch(self, ctx: LoadContext, pos: list[int], raw: list[str], canon: list[str]) -> None:
+        if not pos:
+            return
+        batch = pa.table({"pos": pa.array(pos, pa.int64()), "raw_line": raw, "canon": canon})
+        ctx.cur.register("_generic_batch", batch)
+        try:
+            fields = ", ".join(f"j.{f}" for f in FIELDS)
+            ctx.cur.execute(_stage_sql(
+                f"SELECT pos, raw_line, {fields} FROM (SELECT pos, raw_line, "  # noqa: S608
+                f"from_json(canon, '{_FROM_JSON_STRUCT}') AS j FROM _generic_batch)"
+            ))
+        finally:
+            ctx.cur.unregister("_generic_batch")
+
+    def _csv(self, ctx: LoadContext) -> None:
+        """CSV with a header row; cells are text, an empty cell is missing."""
+        with _text_lines(ctx) as text:
+            self._csv_rows(ctx, csv.reader(text))
+
+    def _csv_rows(self, ctx: LoadContext, reader: Any) -> None:
+        try:
+            header = [h.strip().lower() for h in next(reader)]
+        except StopIteration:
+            return
+        known = [f for f in FIELDS if f in header]
+        unknown = [h for h in header if h not in FIELDS]
+        if unknown:
+            ctx.warn(f"columns not in the generic format were not stored: {', '.join(sorted(unknown)[:10])}")
+        index = {name: header.index(name) for name in known}
+        columns: dict[str, list[object]] = {f: [] for f in ("pos", "raw_line", *FIELDS)}
+        line_start = reader.line_num + 1
+        for row in reader:
+            number, line_start = line_start, reader.line_num + 1
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(header):
+                ctx.reject(number, "line", f"has {len(row)} cells, the header has {len(header)}",
+                           _csv_text(row))
+                continue
+            columns["pos"].append(number)
+            columns["raw_line"].append(_csv_text(row))
+            for name in FIELDS:
+                cell = row[index[name]].strip() if name in index else ""
+                columns[name].append(cell or None)
+            if len(columns["pos"]) >= _BATCH:
+                self._stage_csv_batch(ctx, columns)
+                columns = {f: [] for f in columns}
+        self._stage_csv_batch(ctx, columns)
+
+    def _stage_csv_batch(self, ctx: LoadContext, columns: dict[str, list[object]]) -> None:
+        if not columns["pos"]:
+            return
+        batch = pa.table({
+            name: pa.array(values, pa.int64() if name == "pos" else pa.string())
+            for name, values in columns.items()
+        })
+        ctx.cur.register("_generic_batch", batch)
+        try:
+            ctx.cur.execute(_stage_sql("SELECT * FROM _generic_batch"))
+        finally:
+            ctx.cur.unregister("_generic_batch")
+
+    def _warn_unknown_keys(self, ctx: LoadContext) -> None:
+        keys: set[str] = set()
+        for record in ctx.sample.first_records:
+            keys.update(record)
+        unknown = sorted(keys - set(FIELDS))
+        if unknown:
+            ctx.warn("keys not in the generic format were not stored (put them under 'extra'): "
+                     + ", ".join(unknown[:10]))
+
+
+def _csv_header(sample: Sample) -> list[str] | None:
+    if not sample.lines:
+        return None
+    try:
+        row = next(csv.reader([sample.lines[0]]))
+    except (csv.Error, StopIteration):
+        return None
+    return [cell.strip().lower() for cell in row]
+
+
+def _csv_text(row: list[str]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(row)
+    return out.getvalue()
+
+
+def _text_lines(ctx: LoadContext) -> io.TextIOWrapper:
+    return io.TextIOWrapper(open_binary(ctx.path), encoding="utf-8-sig", errors="replace", newline="")

@@ -1,0 +1,68 @@
+"""Linking rows to inventory assets: events by resource (exact id or URI prefix), scans by sha256 or path."""
+
+from __future__ import annotations
+
+from mlspm.ingest.context import LoadContext
+from mlspm.store import Cursor
+
+# An exact locator (ARN, model id, object URI) beats a prefix; among prefixes the longest wins. Prefixes
+# only match inside the same scheme://authority, so the join stays an equi-join on the authority
+# (bucket, host) instead of a cross product of events and locators.
+_LINK_EVENTS_EXACT = """
+UPDATE access_events AS e SET asset_id = m.asset_id
+FROM (
+    SELECT e2.id, arg_max(l.asset_id, strlen(l.locator)) AS asset_id
+    FROM access_events e2
+    JOIN asset_locators l ON l.kind = 'exact' AND lower(e2.resource) = l.locator
+    WHERE e2.asset_id IS NULL AND e2.resource IS NOT NULL {run_filter}
+    GROUP BY e2.id
+) m
+WHERE e.id = m.id
+"""
+
+_LINK_EVENTS_PREFIX = """
+UPDATE access_events AS e SET asset_id = m.asset_id
+FROM (
+    SELECT e2.id, arg_max(l.asset_id, strlen(l.locator)) AS asset_id
+    FROM access_events e2
+    JOIN asset_locators l
+      ON l.kind = 'prefix'
+     AND split_part(lower(e2.resource), '/', 3) = split_part(l.locator, '/', 3)
+     AND starts_with(lower(e2.resource), l.locator)
+    WHERE e2.asset_id IS NULL AND e2.resource IS NOT NULL {run_filter}
+    GROUP BY e2.id
+) m
+WHERE e.id = m.id
+"""
+
+_LINK_SCANS = """
+UPDATE scan_results AS s SET asset_id = m.asset_id
+FROM (
+    SELECT s2.id, arg_max(l.asset_id, strlen(l.locator)) AS asset_id
+    FROM scan_results s2
+    JOIN asset_locators l
+      ON (l.kind = 'sha256' AND lower(s2.sha256) = l.locator)
+      OR (l.kind = 'exact' AND lower(s2.target) = l.locator)
+      OR (l.kind = 'prefix' AND starts_with(lower(s2.target), l.locator))
+    WHERE s2.asset_id IS NULL {run_filter}
+    GROUP BY s2.id
+) m
+WHERE s.id = m.id
+"""
+
+
+def link_run(cur: Cursor, ctx: LoadContext) -> None:
+    """Link what this file loaded; after an inventory load, retry every unlinked row."""
+    if ctx.relink_all or ctx.target_table == "assets":
+        relink_all(cur)
+    elif ctx.target_table == "access_events":
+        for sql in (_LINK_EVENTS_EXACT, _LINK_EVENTS_PREFIX):
+            cur.execute(sql.format(run_filter="AND e2.run_id = ?"), [ctx.run_id])
+    elif ctx.target_table == "scan_results":
+        cur.execute(_LINK_SCANS.format(run_filter="AND s2.run_id = ?"), [ctx.run_id])
+
+
+def relink_all(cur: Cursor) -> None:
+    for sql in (_LINK_EVENTS_EXACT, _LINK_EVENTS_PREFIX):
+        cur.execute(sql.format(run_filter=""))
+    cur.execute(_LINK_SCANS.format(run_filter=""))

@@ -1,0 +1,104 @@
+"""The Store: one DuckDB file, opened once per process, with a cursor per unit of work."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from mlspm.errors import StoreError
+from mlspm.store import migrate as migrations
+from mlspm.store.errors import translate
+
+Cursor = duckdb.DuckDBPyConnection
+
+
+class Store:
+    """Owns the DuckDB connection; hands out cursors (safe to use one per thread) and transactions.
+
+    Every DuckDB error that leaves this class is an :class:`~mlspm.errors.StoreError` with a hint.
+    """
+
+    def __init__(self, path: Path, *, read_only: bool = False, create: bool = True) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        self._lock = threading.Lock()
+        if not self.path.exists():
+            if read_only or not create:
+                raise StoreError(
+                    f"there is no mlspm database at {self.path}",
+                    hint="load something first with `mlspm ingest PATH`, or point --db / MLSPM_DB at "
+                    "an existing database",
+                )
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot create the folder for the database {self.path}: {exc.strerror}",
+                    hint="check the path and permissions, or use --db",
+                ) from exc
+        try:
+            self._con = duckdb.connect(str(self.path), read_only=read_only)
+            self._configure(self._con)
+            if not read_only:
+                migrations.migrate(self._con)
+            elif migrations.pending(self._con):
+                raise StoreError(
+                    f"the database {self.path} needs an upgrade that a read-only open cannot do",
+                    hint="run any writing command once (e.g. `mlspm ingest`) with no other mlspm open",
+                )
+        except duckdb.Error as exc:
+            raise translate(exc, self.path) from exc
+
+    @staticmethod
+    def _configure(con: duckdb.DuckDBPyConnection) -> None:
+        # All timestamps are stored and shown in UTC, whatever the machine's zone.
+        con.execute("SET TimeZone = 'UTC'")
+
+    @contextmanager
+    def cursor(self) -> Iterator[Cursor]:
+        """A fresh cursor for one unit of work; DuckDB errors come out as StoreError."""
+        with self._lock:
+            try:
+                cur = self._con.cursor()
+                self._configure(cur)
+            except duckdb.Error as exc:
+                raise translate(exc, self.path) from exc
+        try:
+            yield cur
+        except duckdb.Error as exc:
+            raise translate(exc, self.path) from exc
+        finally:
+            cur.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        """A cursor inside BEGIN/COMMIT; any exception rolls the whole unit back."""
+        with self.cursor() as cur:
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                yield cur
+            except BaseException:
+                try:
+                    cur.execute("ROLLBACK")
+                except duckdb.Error:
+                    pass
+                raise
+            cur.execute("COMMIT")
+
+    def interrupt(self) -> None:
+        """Cancel whatever query is running on this store's connection (used by cancel keys)."""
+        self._con.interrupt()
+
+    def close(self) -> None:
+        with self._lock:
+            self._con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,1 @@
+"""The Textual investigation workbench (arrives with the TUI issue)."""
