@@ -47,7 +47,10 @@ STAGE_ARROW_SCHEMA = pa.schema([(name, arrow) for name, _, arrow in STAGE_COLUMN
 # The access_events columns filled from the stage (all but id, asset_id, source_format, run_id, source_pos).
 _EVENT_COLUMNS = STAGE_NAMES[2:]
 
-_MAX_POS = 1 << 32
+# What makes two records the same event.
+_CONTENT = "event_id, ts, principal, action, resource, raw"
+_CONTENT_A = ", ".join(f"a.{c.strip()}" for c in _CONTENT.split(","))
+_CONTENT_B = ", ".join(f"b.{c.strip()}" for c in _CONTENT.split(","))
 
 
 def create_stage(ctx: LoadContext) -> None:
@@ -62,49 +65,84 @@ def drop_stage(ctx: LoadContext) -> None:
 def finish_events(ctx: LoadContext, position_kind: str) -> None:
     """Move the staged rows into ``access_events`` and ``rejects``; updates ``ctx.counts``."""
     cur = ctx.cur
-    run, path = ctx.run_id, str(ctx.path)
     limit = ctx.config.reject_raw_bytes
     cur.execute(
         f"INSERT INTO rejects SELECT ?, ?, pos, ?, reject_reason, left(raw, ?), strlen(raw) "  # noqa: S608
         f"FROM {STAGE} WHERE reject_reason IS NOT NULL ORDER BY pos",
-        [run, path, position_kind, limit],
+        [ctx.run_id, str(ctx.path), position_kind, limit],
     )
     ctx.counts.rejected += _rowcount(cur)
+    insert_events(ctx, f"SELECT * FROM {STAGE} WHERE reject_reason IS NULL")  # noqa: S608
 
-    total, lo, hi, max_pos, distinct = cur.execute(
-        f"SELECT count(*), min(ts), max(ts), max(pos), count(DISTINCT (event_id, ts)) "  # noqa: S608
-        f"FROM {STAGE} WHERE reject_reason IS NULL"
-    ).fetchone() or (0, None, None, None, 0)
+
+def insert_events(ctx: LoadContext, source: str, params: list[object] | None = None) -> None:
+    """INSERT the rows of ``source`` (a trusted SQL relation with the stage's columns) and de-duplicate.
+
+    Callers whose source cannot hold invalid rows (fast paths that abort on them) use this directly.
+    """
+    cols = ", ".join(_EVENT_COLUMNS)
+    ctx.cur.execute(
+        f"""
+        INSERT INTO access_events (id, {cols}, asset_id, source_format, run_id, source_pos)
+        SELECT hash(?, {_CONTENT}) >> 1, {cols}, NULL, ?, ?, pos
+        FROM ({source}) src
+        """,  # noqa: S608
+        [ctx.format_name, ctx.format_name, ctx.run_id, *(params or [])],
+    )
+    _dedupe_run(ctx)
+
+
+def _dedupe_run(ctx: LoadContext) -> None:
+    """Drop this run's records that are already in the store, or repeated within the file.
+
+    A record is the same event as another when format, event id, time and content agree; one that
+    reuses a known id with different content is kept (and said so). Only rows of this run and rows
+    in its time range are read (zone maps on run_id and ts), so the cost follows the file, not the
+    store.
+    """
+    cur, run, fmt = ctx.cur, ctx.run_id, ctx.format_name
+    # id is a hash of the content: equal ids flag possible repeats (checked on the real content).
+    total, lo, hi, keys, contents = cur.execute(
+        "SELECT count(*), min(ts), max(ts), count(DISTINCT (event_id, ts)), count(DISTINCT id) "
+        "FROM access_events WHERE run_id = ?",
+        [run],
+    ).fetchone() or (0, None, None, 0, 0)
     if not total:
         return
-    if max_pos is not None and max_pos >= _MAX_POS:
-        raise ValueError(f"a file with more than {_MAX_POS - 1:,} records is not supported; split it")
-
-    # Records already in the store (same format, event id and time) are skipped, not duplicated.
-    # Only row groups overlapping this file's time range are read (zone maps on ts).
-    cols = ", ".join(_EVENT_COLUMNS)
-    first_of_key = (
-        "QUALIFY row_number() OVER (PARTITION BY event_id, ts ORDER BY pos) = 1" if distinct < total else ""
-    )
-    cur.execute(
-        f"""
-        INSERT INTO access_events
-            (id, {cols}, asset_id, source_format, run_id, source_pos)
-        SELECT (?::BIGINT << 32) + s.pos, {", ".join("s." + c for c in _EVENT_COLUMNS)},
-               NULL, ?, ?, s.pos
-        FROM {STAGE} s
-        WHERE s.reject_reason IS NULL
-          AND NOT EXISTS (
-              SELECT 1 FROM access_events e
-              WHERE e.source_format = ? AND e.ts BETWEEN ? AND ?
-                AND e.event_id = s.event_id AND e.ts = s.ts)
-        {first_of_key}
-        """,  # noqa: S608
-        [run, ctx.format_name, run, ctx.format_name, lo, hi],
-    )
-    inserted = _rowcount(cur)
-    ctx.counts.loaded += inserted
-    ctx.counts.duplicate += total - inserted
+    deleted = 0
+    if contents < total:
+        cur.execute(
+            f"""DELETE FROM access_events WHERE run_id = ? AND rowid IN (
+                SELECT rowid FROM (
+                    SELECT rowid, row_number() OVER (PARTITION BY {_CONTENT} ORDER BY rowid) AS n
+                    FROM access_events WHERE run_id = ?) WHERE n > 1)""",  # noqa: S608
+            [run, run],
+        )
+        deleted += _rowcount(cur)
+    overlap = cur.execute(
+        "SELECT count(*) FROM access_events WHERE source_format = ? AND ts BETWEEN ? AND ? AND run_id <> ?",
+        [fmt, lo, hi, run],
+    ).fetchone()
+    if overlap and overlap[0]:
+        cur.execute(
+            f"""DELETE FROM access_events AS a WHERE a.run_id = ? AND EXISTS (
+                SELECT 1 FROM access_events b
+                WHERE b.source_format = ? AND b.ts BETWEEN ? AND ? AND b.run_id <> ?
+                  AND b.event_id = a.event_id AND b.ts = a.ts
+                  AND ({_CONTENT_B}) IS NOT DISTINCT FROM ({_CONTENT_A}))""",  # noqa: S608
+            [run, fmt, lo, hi, run],
+        )
+        deleted += _rowcount(cur)
+    ctx.counts.loaded += total - deleted
+    ctx.counts.duplicate += deleted
+    if keys < total - deleted or (overlap and overlap[0]):
+        reused = cur.execute(
+            "SELECT count(*) FROM (SELECT event_id, ts FROM access_events WHERE source_format = ? "
+            "AND ts BETWEEN ? AND ? GROUP BY ALL HAVING count(*) > 1 AND bool_or(run_id = ?))",
+            [fmt, lo, hi, run],
+        ).fetchone()
+        if reused and reused[0]:
+            ctx.warn(f"{reused[0]:,} event ids appear on records with different content (all kept)")
 
 
 def _rowcount(cur: object) -> int:

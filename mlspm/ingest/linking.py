@@ -53,6 +53,8 @@ WHERE s.id = m.id
 
 def link_run(cur: Cursor, ctx: LoadContext) -> None:
     """Link what this file loaded; after an inventory load, retry every unlinked row."""
+    if cur.execute("SELECT count(*) FROM (SELECT 1 FROM asset_locators LIMIT 1)").fetchall() == [(0,)]:
+        return
     if ctx.relink_all or ctx.target_table == "assets":
         relink_all(cur)
     elif ctx.target_table == "access_events":

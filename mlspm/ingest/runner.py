@@ -73,7 +73,10 @@ def ingest_paths(
 ) -> IngestReport:
     """Load every file under ``paths``. A file that fails never stops the others."""
     report = IngestReport(batch_id=_new_batch_id())
+    own = {store.path.resolve(), Path(f"{store.path.resolve()}.wal")}
     for path in iter_files(paths):
+        if path.resolve() in own:
+            continue  # never read the database (or its write-ahead log) as an input
         if progress:
             progress("start", path, None)
         result = ingest_file(store, path, config, report.batch_id, force_format=force_format)
@@ -225,9 +228,8 @@ def _insert_run(
 
 
 def _next_run_id(cur: Cursor) -> int:
-    row = cur.execute("SELECT nextval('ingest_run_seq')").fetchone()
-    assert row is not None
-    return int(row[0])
+    rows = cur.execute("SELECT nextval('ingest_run_seq')").fetchall()
+    return int(rows[0][0])
 
 
 def _already_loaded(store: Store, sha: str) -> str | None:

@@ -62,14 +62,26 @@ def _ts_sql(expr: str) -> str:
 
 
 def _reason_sql() -> str:
+    """Why a record cannot be used (NULL when it can). A cheap test clears the common, valid row;
+    the detailed checks only run on the rest."""
     classes = ", ".join(f"'{c.value}'" for c in ActionClass)
     outcomes = ", ".join(f"'{o.value}'" for o in Outcome)
+    numbers = [*INT_FIELDS, "duration_ms"]
+    fine = " AND ".join([
+        "ts_parsed IS NOT NULL",
+        "length(action) > 0",
+        "(length(principal) > 0 OR length(resource) > 0)",
+        f"(action_class IS NULL OR lower(action_class) IN ({classes}))",
+        f"(outcome IS NULL OR lower(outcome) IN ({outcomes}))",
+        *(f"({n} IS NULL OR try_cast({n} AS {'DOUBLE' if n == 'duration_ms' else 'BIGINT'}) IS NOT NULL)"
+          for n in numbers),
+    ])
     checks = [
-        "WHEN ts IS NULL OR trim(ts) = '' THEN 'missing ts'",
+        "WHEN ts IS NULL OR ts = '' THEN 'missing ts'",
         "WHEN ts_parsed IS NULL THEN 'ts ' || to_json(left(ts, 60)) "
         "|| ' is not a timestamp (ISO 8601, or epoch seconds or milliseconds)'",
-        "WHEN action IS NULL OR trim(action) = '' THEN 'missing action'",
-        "WHEN coalesce(trim(principal), '') = '' AND coalesce(trim(resource), '') = '' "
+        "WHEN action IS NULL OR action = '' THEN 'missing action'",
+        "WHEN coalesce(principal, '') = '' AND coalesce(resource, '') = '' "
         "THEN 'needs a principal or a resource'",
         f"WHEN action_class IS NOT NULL AND lower(action_class) NOT IN ({classes}) THEN 'action_class ' "
         f"|| to_json(left(action_class, 40)) || ' is not one of: {classes.replace(chr(39), '')}'",
@@ -85,13 +97,17 @@ def _reason_sql() -> str:
         "WHEN duration_ms IS NOT NULL AND try_cast(duration_ms AS DOUBLE) IS NULL THEN "
         "'duration_ms ' || to_json(left(duration_ms, 40)) || ' is not a number'"
     )
-    return "CASE " + " ".join(checks) + " END"
+    return f"CASE WHEN {fine} THEN NULL ELSE CASE " + " ".join(checks) + " ELSE 'invalid record' END END"
 
 
 def _stage_sql(source: str) -> str:
     """INSERT into the stage from ``source``: a relation of pos, raw_line and every field as text."""
+    return f"INSERT INTO {events.STAGE} {_normalized_sql(source)}"  # noqa: S608
+
+
+def _normalized_sql(source: str) -> str:
+    """The stage's columns computed from ``source`` (pos, raw_line and every field as text)."""
     return f"""
-    INSERT INTO {events.STAGE}
     SELECT pos, reason, nullif(trim(event_id), ''), ts_parsed,
            nullif(principal, ''), principal_type, principal_role, account_id, region, source_ip,
            user_agent, service, action,
@@ -143,16 +159,16 @@ class GenericEvents:
         return NO
 
     def load(self, ctx: LoadContext) -> None:
-        events.create_stage(ctx)
         if ctx.sample.stripped.startswith("{"):
             self._warn_unknown_keys(ctx)
-            if ctx.exact:
-                self._slow_json(ctx)
-                kind = "line"
-            else:
+            if not ctx.exact:
                 self._fast_json(ctx)
-                kind = "record"
+                return
+            events.create_stage(ctx)
+            self._slow_json(ctx)
+            kind = "line"
         else:
+            events.create_stage(ctx)
             self._csv(ctx)
             kind = "line"
         if ctx.cur.execute(
@@ -164,28 +180,22 @@ class GenericEvents:
 
     # JSON lines: DuckDB reads the file itself; any problem sends the file to the exact slow path.
     def _fast_json(self, ctx: LoadContext) -> None:
-        """DuckDB reads the file itself; any malformed or invalid record means an exact second pass."""
+        """DuckDB reads, checks and inserts in one pass; any malformed or invalid record (or a
+        record without event_id) aborts it, and the file is read again exactly, line by line."""
+        reader = (
+            "SELECT NULL::BIGINT AS pos, NULL::VARCHAR AS raw_line, * FROM read_json(?, "
+            f"format='newline_delimited', records=true, columns={_JSON_COLUMNS}, "
+            f"compression='{'gzip' if ctx.sample.gzip else 'none'}', maximum_object_size={ctx.config.max_record_bytes:d})"
+        )
+        checked = (
+            f"SELECT * FROM ({_normalized_sql(reader)}) n(pos, reject_reason, {', '.join(events.STAGE_NAMES[2:])}) "
+            "WHERE CASE WHEN reject_reason IS NULL AND event_id IS NOT NULL THEN true "
+            "ELSE error('record needs the exact pass') END"
+        )
         try:
-            ctx.cur.execute(
-                "CREATE OR REPLACE TEMP TABLE _generic_raw AS SELECT * FROM read_json(?, "
-                f"format='newline_delimited', records=true, columns={_JSON_COLUMNS}, "
-                f"compression='{'gzip' if ctx.sample.gzip else 'none'}', maximum_object_size=?)",
-                [str(ctx.path), ctx.config.max_record_bytes],
-            )
+            events.insert_events(ctx, checked, [str(ctx.path)])
         except duckdb.Error as exc:
             raise NeedsExactPass from exc
-        # Rows keep file order (insertion order is preserved); inside a transaction rowids start at a
-        # large base, so the position is the offset from the first one.
-        ctx.cur.execute(_stage_sql(
-            "SELECT rowid - (SELECT min(rowid) FROM _generic_raw) + 1 AS pos, NULL::VARCHAR AS raw_line, * "
-            "FROM _generic_raw"
-        ))
-        ctx.cur.execute("DROP TABLE _generic_raw")
-        bad = ctx.cur.execute(
-            f"SELECT count(*) FROM {events.STAGE} WHERE reject_reason IS NOT NULL"  # noqa: S608
-        ).fetchone()
-        if bad != (0,):
-            raise NeedsExactPass
 
     def _slow_json(self, ctx: LoadContext) -> None:
         limit = ctx.config.max_record_bytes
