@@ -27,7 +27,7 @@ _CT_STRUCT = (
     "sourceIPAddress VARCHAR, userAgent VARCHAR, errorCode VARCHAR, errorMessage VARCHAR, "
     "recipientAccountId VARCHAR, userIdentity STRUCT(type VARCHAR, arn VARCHAR, principalId VARCHAR, "
     "accountId VARCHAR, sessionContext STRUCT(sessionIssuer STRUCT(arn VARCHAR))), "
-    "requestParameters STRUCT(bucketName VARCHAR, \"key\" VARCHAR, modelName VARCHAR), "
+    'requestParameters STRUCT(bucketName VARCHAR, "key" VARCHAR, modelName VARCHAR), '
     "additionalEventData STRUCT(bytesTransferredOut BIGINT))[]"
 )
 
@@ -87,8 +87,13 @@ def _measure(kind: str, which: str, path: Path) -> dict[str, float]:
         return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def run(repeats: int = 3, generic_events: int = 1_000_000, cloudtrail_records: int = 100_000) -> dict[str, object]:
-    inputs = {"generic": data.generic_jsonl(generic_events), "cloudtrail": data.cloudtrail_dir(cloudtrail_records)}
+def run(
+    repeats: int = 3, generic_events: int = 1_000_000, cloudtrail_records: int = 100_000
+) -> dict[str, object]:
+    inputs = {
+        "generic": data.generic_jsonl(generic_events),
+        "cloudtrail": data.cloudtrail_dir(cloudtrail_records),
+    }
     results: dict[str, object] = {}
     for kind, path in inputs.items():
         base, mine = [], []
@@ -101,24 +106,34 @@ def run(repeats: int = 3, generic_events: int = 1_000_000, cloudtrail_records: i
         m_mb = statistics.median(r["peak_mb"] for r in mine)
         rows = mine[0]["rows"]
         results[kind] = {
-            "rows": rows, "duckdb_seconds": round(b_s, 3), "mlspm_seconds": round(m_s, 3),
-            "mlspm_events_per_s": round(rows / m_s), "time_ratio": round(m_s / b_s, 2),
-            "duckdb_peak_mb": round(b_mb), "mlspm_peak_mb": round(m_mb), "memory_ratio": round(m_mb / b_mb, 2),
-            "runs_seconds": {"duckdb": [round(r["seconds"], 2) for r in base],
-                             "mlspm": [round(r["seconds"], 2) for r in mine]},
+            "rows": rows,
+            "duckdb_seconds": round(b_s, 3),
+            "mlspm_seconds": round(m_s, 3),
+            "mlspm_events_per_s": round(rows / m_s),
+            "time_ratio": round(m_s / b_s, 2),
+            "duckdb_peak_mb": round(b_mb),
+            "mlspm_peak_mb": round(m_mb),
+            "memory_ratio": round(m_mb / b_mb, 2),
+            "runs_seconds": {
+                "duckdb": [round(r["seconds"], 2) for r in base],
+                "mlspm": [round(r["seconds"], 2) for r in mine],
+            },
         }
     return results
 
 
 def report(results: dict[str, object]) -> str:
     goals = {"generic": 1.25, "cloudtrail": 1.5}
-    lines = ["ingest (median of runs; baseline = DuckDB read_json with explicit columns, same files, same run)"]
+    lines = [
+        "ingest (median of runs; baseline = DuckDB read_json with explicit columns, same files, same run)"
+    ]
     for kind, r in results.items():
         assert isinstance(r, dict)
         lines.append(
-            f"  {kind:10s} {r['rows']:>9,} rows  mlspm {r['mlspm_seconds']:.2f}s ({r['mlspm_events_per_s']:,}/s)  "
-            f"duckdb {r['duckdb_seconds']:.2f}s  ratio {r['time_ratio']:.2f}x (goal ≤ {goals[kind]}x)  "
-            f"peak {r['mlspm_peak_mb']} MB vs {r['duckdb_peak_mb']} MB = {r['memory_ratio']:.2f}x (goal ≤ 1.5x)"
+            f"  {kind:10s} {r['rows']:>9,} rows  mlspm {r['mlspm_seconds']:.2f}s "
+            f"({r['mlspm_events_per_s']:,}/s)  duckdb {r['duckdb_seconds']:.2f}s  "
+            f"ratio {r['time_ratio']:.2f}x (goal ≤ {goals[kind]}x)  peak {r['mlspm_peak_mb']} MB "
+            f"vs {r['duckdb_peak_mb']} MB = {r['memory_ratio']:.2f}x (goal ≤ 1.5x)"
         )
     return "\n".join(lines)
 

@@ -30,6 +30,9 @@ class Config:
     max_record_bytes: int = 16 * 1024 * 1024
     """A single input record (JSON object or log line) larger than this is rejected, not loaded."""
 
+    max_document_bytes: int = 1024 * 1024 * 1024
+    """A JSON document read whole (a CloudTrail Records file, an inventory, a report) may be this big."""
+
     reject_raw_bytes: int = 64 * 1024
     """How much of a rejected record's raw text is kept in ``rejects.raw`` (the rest is cut, and said so)."""
 
@@ -40,7 +43,9 @@ class Config:
     """Per-file memory cap (resident set of the scanner process) for ``mlspm scan``."""
 
     @classmethod
-    def from_env(cls, db: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None) -> Config:
+    def from_env(
+        cls, db: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
+    ) -> Config:
         """Build the config: ``db`` (from ``--db``) wins over ``$MLSPM_DB``, which wins over the default."""
         env = os.environ if env is None else env
         chosen = db if db is not None else env.get(DB_ENV_VAR)

@@ -28,7 +28,13 @@ class Severity(StrEnum):
             raise ValueError(f"unknown severity {value!r} (expected one of: {names})") from None
 
 
-_SEVERITY_RANK = {Severity.INFO: 0, Severity.LOW: 1, Severity.MEDIUM: 2, Severity.HIGH: 3, Severity.CRITICAL: 4}
+_SEVERITY_RANK = {
+    Severity.INFO: 0,
+    Severity.LOW: 1,
+    Severity.MEDIUM: 2,
+    Severity.HIGH: 3,
+    Severity.CRITICAL: 4,
+}
 
 
 class ActionClass(StrEnum):

@@ -44,16 +44,28 @@ class _Group(click.Group):
         except Exception as exc:  # a bug: say so plainly, keep the traceback for MLSPM_DEBUG=1
             if os.environ.get("MLSPM_DEBUG"):
                 raise
-            print_error(MlspmError(
-                f"internal error: {type(exc).__name__}: {exc}",
-                hint="this is a bug in mlspm; rerun with MLSPM_DEBUG=1 for the traceback and report it",
-            ))
+            print_error(
+                MlspmError(
+                    f"internal error: {type(exc).__name__}: {exc}",
+                    hint="this is a bug in mlspm; rerun with MLSPM_DEBUG=1 for the traceback and report it",
+                )
+            )
             sys.exit(70)
 
 
-@click.group(cls=_Group, help=_HELP, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option("--db", "db", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
-              help=f"Database file (default: ${DB_ENV_VAR} or {default_db_path()}).")
+@click.group(
+    cls=_Group,
+    help=_HELP,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.option(
+    "--db",
+    "db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help=f"Database file (default: ${DB_ENV_VAR} or {default_db_path()}).",
+)
 @click.version_option(__version__, prog_name="mlspm")
 @click.pass_context
 def cli(ctx: click.Context, db: Path | None) -> None:

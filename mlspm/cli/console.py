@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+
 from rich.console import Console
 from rich.text import Text
 
 from mlspm.errors import MlspmError
 from mlspm.text import printable
-
-import sys
 
 # Piped output is not cut to 80 columns: paths and reasons stay whole for grep and logs.
 out = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 200)

@@ -27,8 +27,12 @@ _STATUS_STYLE = {
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--format", "format_name", metavar="NAME",
-              help="Skip detection and read every file as this format (see `mlspm formats`).")
+@click.option(
+    "--format",
+    "format_name",
+    metavar="NAME",
+    help="Skip detection and read every file as this format (see `mlspm formats`).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the per-file summary as JSON.")
 @click.pass_obj
 def ingest(config: Config, paths: tuple[Path, ...], format_name: str | None, as_json: bool) -> None:
@@ -63,8 +67,13 @@ def ingest(config: Config, paths: tuple[Path, ...], format_name: str | None, as_
 
 def _run(store: Store, paths: list[Path], config: Config, force: object, *, quiet: bool) -> IngestReport:
     progress = Progress(
-        TextColumn("[progress.description]{task.description}"), BarColumn(), TextColumn("{task.completed} files"),
-        TimeElapsedColumn(), console=err, transient=True, disable=quiet or not err.is_terminal,
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed} files"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=quiet or not err.is_terminal,
     )
     with progress:
         task = progress.add_task("loading", total=None)
@@ -80,25 +89,37 @@ def _run(store: Store, paths: list[Path], config: Config, force: object, *, quie
 
 def _short(path: Path, width: int = 50) -> str:
     text = str(path)
-    return text if len(text) <= width else "…" + text[-(width - 1):]
+    return text if len(text) <= width else "…" + text[-(width - 1) :]
 
 
 def _print_summary(report: IngestReport, config: Config) -> None:
     table = Table(title=None, show_edge=False, header_style="bold")
-    for col, justify in (("file", "left"), ("format", "left"), ("status", "left"), ("rows", "right"),
-                         ("duplicates", "right"), ("rejected", "right"), ("seconds", "right")):
+    for col, justify in (
+        ("file", "left"),
+        ("format", "left"),
+        ("status", "left"),
+        ("rows", "right"),
+        ("duplicates", "right"),
+        ("rejected", "right"),
+        ("seconds", "right"),
+    ):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     for f in report.files:
         table.add_row(
-            safe(_short(f.path, 60)), safe(f.format or "-"),
+            safe(_short(f.path, 60)),
+            safe(f.format or "-"),
             safe(f.status, style=_STATUS_STYLE.get(f.status, "")),
-            f"{f.counts.loaded:,}", f"{f.counts.duplicate:,}", f"{f.counts.rejected:,}", f"{f.seconds:.2f}",
+            f"{f.counts.loaded:,}",
+            f"{f.counts.duplicate:,}",
+            f"{f.counts.rejected:,}",
+            f"{f.seconds:.2f}",
         )
     out.print(table)
     loaded = sum(1 for f in report.files if f.status == Status.LOADED)
     again = sum(1 for f in report.files if f.status == Status.ALREADY_LOADED)
     out.print(
-        f"{len(report.files)} files: {loaded} loaded, {again} already loaded, {len(report.failed)} not loaded · "
+        f"{len(report.files)} files: {loaded} loaded, {again} already loaded, "
+        f"{len(report.failed)} not loaded · "
         f"{report.total('loaded'):,} rows, {report.total('duplicate'):,} duplicates skipped, "
         f"{report.total('rejected'):,} rejected · database {safe(config.db_path)}"
     )
@@ -109,8 +130,9 @@ def _print_summary(report: IngestReport, config: Config) -> None:
         line.append_text(safe(f.message, max_len=400))
         (err if f.status in Status.NOT_LOADED else out).print(line)
     if report.total("rejected"):
-        out.print("rejected records are in the rejects table (file, position, reason, raw text) — "
-                  "see `mlspm stats`")
+        out.print(
+            "rejected records are in the rejects table (file, position, reason, raw text) — see `mlspm stats`"
+        )
 
 
 def _report_json(report: IngestReport, config: Config) -> dict[str, object]:
@@ -119,9 +141,15 @@ def _report_json(report: IngestReport, config: Config) -> dict[str, object]:
         "batch_id": report.batch_id,
         "files": [
             {
-                "path": str(f.path), "format": f.format, "status": f.status, "rows": f.counts.loaded,
-                "duplicates": f.counts.duplicate, "rejected": f.counts.rejected,
-                "seconds": round(f.seconds, 3), "message": f.message, "run_id": f.run_id,
+                "path": str(f.path),
+                "format": f.format,
+                "status": f.status,
+                "rows": f.counts.loaded,
+                "duplicates": f.counts.duplicate,
+                "rejected": f.counts.rejected,
+                "seconds": round(f.seconds, 3),
+                "message": f.message,
+                "run_id": f.run_id,
             }
             for f in report.files
         ],

@@ -35,8 +35,10 @@ def _print(s: Stats) -> None:
         tables.add_row(name, f"{count:,}")
     out.print(tables)
     if s.first_event:
-        out.print(f"access events from {s.first_event} to {s.last_event}, {s.principals:,} principals, "
-                  f"{s.events_linked_to_assets:,} linked to inventory assets")
+        out.print(
+            f"access events from {s.first_event} to {s.last_event}, {s.principals:,} principals, "
+            f"{s.events_linked_to_assets:,} linked to inventory assets"
+        )
     for title, mapping in (
         ("events by source format", s.events_by_format),
         ("events by action class", s.events_by_action_class),

@@ -13,7 +13,6 @@ import pyarrow as pa
 from mlspm.ingest.context import LoadContext
 from mlspm.store import Cursor
 
-MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
 """Whole-document inventories (a BOM, a JSON asset list) larger than this are refused, not half-read."""
 
 RELATIONS = ("trained_on", "derived_from", "deployed_as", "stored_in", "depends_on")

@@ -1,4 +1,4 @@
-"""What a format loader gets for one file: the cursor inside the file's transaction, the run, and reject sinks."""
+"""What a format loader gets for one file: its transaction's cursor, the run, and the reject sink."""
 
 from __future__ import annotations
 
@@ -43,7 +43,9 @@ class LoadContext:
     """Set by inventory loaders: asset locators changed, so every unlinked row is looked up again."""
     _rejects: list[tuple[Any, ...]] = field(default_factory=list, repr=False)
 
-    def reject(self, position: int | None, kind: str, reason: str, raw: str | bytes | None, size: int | None = None) -> None:
+    def reject(
+        self, position: int | None, kind: str, reason: str, raw: str | bytes | None, size: int | None = None
+    ) -> None:
         """Record one input record that could not be normalized (kept with its raw text)."""
         text, full = self.clip(raw)
         self._rejects.append(

@@ -1,21 +1,29 @@
 """The shared last mile of every access-event format: stage → rejects + access_events, de-duplicated.
 
-A format fills the temp table ``_stage_events`` (one row per input record, with its position and a
-``reject_reason`` when it cannot be used); :func:`finish_events` moves good rows into ``access_events``
-with a stable id, skips records already loaded (same source format, event id and time), and writes the
-others to ``rejects`` with their raw text.
+A format fills the temp table ``_stage_events`` (one row per input record, tagged with its file's
+run id and position, with a ``reject_reason`` when it cannot be used); :func:`finish_events` moves
+good rows into ``access_events``, drops records already loaded (same format, event id, time and
+content — from an earlier file or earlier in the same one), and writes the others to ``rejects``
+with their raw text. It works on a group of files at once so that many small files (CloudTrail
+delivers one every five minutes) cost a few statements per group, not per file.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pyarrow as pa
 
+from mlspm.ingest.arrow_io import insert_arrow
 from mlspm.ingest.context import LoadContext
+from mlspm.store import Cursor
 
 STAGE = "_stage_events"
+_RUNS = "_stage_runs"
 
 # (column, DuckDB type, Arrow type) — the normalized event as every format stages it.
 STAGE_COLUMNS: tuple[tuple[str, str, pa.DataType], ...] = (
+    ("run_id", "BIGINT", pa.int64()),
     ("pos", "BIGINT", pa.int64()),
     ("reject_reason", "VARCHAR", pa.string()),
     ("event_id", "VARCHAR", pa.string()),
@@ -43,108 +51,139 @@ STAGE_COLUMNS: tuple[tuple[str, str, pa.DataType], ...] = (
 )
 STAGE_NAMES = tuple(c[0] for c in STAGE_COLUMNS)
 STAGE_ARROW_SCHEMA = pa.schema([(name, arrow) for name, _, arrow in STAGE_COLUMNS])
-
-# The access_events columns filled from the stage (all but id, asset_id, source_format, run_id, source_pos).
-_EVENT_COLUMNS = STAGE_NAMES[2:]
+EVENT_FIELDS = STAGE_NAMES[3:]
+"""The access_events columns a format fills (all but id, asset_id, source_format, run_id, source_pos)."""
 
 # What makes two records the same event.
-_CONTENT = "event_id, ts, principal, action, resource, raw"
-_CONTENT_A = ", ".join(f"a.{c.strip()}" for c in _CONTENT.split(","))
-_CONTENT_B = ", ".join(f"b.{c.strip()}" for c in _CONTENT.split(","))
+_CONTENT = ("event_id", "ts", "principal", "action", "resource", "raw")
+_CONTENT_SQL = ", ".join(_CONTENT)
+_SAME_CONTENT = " AND ".join(f"b.{c} IS NOT DISTINCT FROM a.{c}" for c in _CONTENT[2:])
 
 
-def create_stage(ctx: LoadContext) -> None:
+def create_stage(cur: Cursor) -> None:
     cols = ", ".join(f"{name} {sql_type}" for name, sql_type, _ in STAGE_COLUMNS)
-    ctx.cur.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} ({cols})")
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} ({cols})")
 
 
-def drop_stage(ctx: LoadContext) -> None:
-    ctx.cur.execute(f"DROP TABLE IF EXISTS {STAGE}")
+def drop_stage(cur: Cursor) -> None:
+    cur.execute(f"DROP TABLE IF EXISTS {STAGE}")
+    cur.execute(f"DROP TABLE IF EXISTS {_RUNS}")
 
 
-def finish_events(ctx: LoadContext, position_kind: str) -> None:
-    """Move the staged rows into ``access_events`` and ``rejects``; updates ``ctx.counts``."""
-    cur = ctx.cur
-    limit = ctx.config.reject_raw_bytes
-    cur.execute(
-        f"INSERT INTO rejects SELECT ?, ?, pos, ?, reject_reason, left(raw, ?), strlen(raw) "  # noqa: S608
-        f"FROM {STAGE} WHERE reject_reason IS NOT NULL ORDER BY pos",
-        [ctx.run_id, str(ctx.path), position_kind, limit],
-    )
-    ctx.counts.rejected += _rowcount(cur)
-    insert_events(ctx, f"SELECT * FROM {STAGE} WHERE reject_reason IS NULL")  # noqa: S608
+def finish_events(ctxs: Sequence[LoadContext], position_kind: str) -> None:
+    """Move the staged rows of these files into ``access_events`` and ``rejects``; fills their counts."""
+    cur = ctxs[0].cur
+    _register_runs(cur, ctxs)
+    limit = ctxs[0].config.reject_raw_bytes
+    counts = cur.execute(
+        f"""INSERT INTO rejects
+            SELECT s.run_id, r.path, s.pos, ?, s.reject_reason, left(s.raw, ?), strlen(s.raw)
+            FROM {STAGE} s JOIN {_RUNS} r USING (run_id)
+            WHERE s.reject_reason IS NOT NULL ORDER BY s.run_id, s.pos""",  # noqa: S608
+        [position_kind, limit],
+    ).fetchall()
+    if counts and counts[0][0]:
+        by_run = dict(
+            cur.execute(
+                f"SELECT run_id, count(*) FROM {STAGE} WHERE reject_reason IS NOT NULL GROUP BY 1"  # noqa: S608
+            ).fetchall()
+        )
+        for ctx in ctxs:
+            ctx.counts.rejected += int(by_run.get(ctx.run_id, 0))
+    insert_events(ctxs, f"SELECT * FROM {STAGE} WHERE reject_reason IS NULL")  # noqa: S608
 
 
-def insert_events(ctx: LoadContext, source: str, params: list[object] | None = None) -> None:
+def insert_events(ctxs: Sequence[LoadContext], source: str, params: list[object] | None = None) -> None:
     """INSERT the rows of ``source`` (a trusted SQL relation with the stage's columns) and de-duplicate.
 
-    Callers whose source cannot hold invalid rows (fast paths that abort on them) use this directly.
+    Fast paths whose source cannot hold invalid rows (they abort instead) call this directly.
     """
-    cols = ", ".join(_EVENT_COLUMNS)
-    ctx.cur.execute(
+    fmt = ctxs[0].format_name
+    cols = ", ".join(EVENT_FIELDS)
+    ctxs[0].cur.execute(
         f"""
         INSERT INTO access_events (id, {cols}, asset_id, source_format, run_id, source_pos)
-        SELECT hash(?, {_CONTENT}) >> 1, {cols}, NULL, ?, ?, pos
+        SELECT hash(?, {_CONTENT_SQL}) >> 1, {cols}, NULL, ?, run_id, pos
         FROM ({source}) src
         """,  # noqa: S608
-        [ctx.format_name, ctx.format_name, ctx.run_id, *(params or [])],
+        [fmt, fmt, *(params or [])],
     )
-    _dedupe_run(ctx)
+    _dedupe(ctxs)
 
 
-def _dedupe_run(ctx: LoadContext) -> None:
-    """Drop this run's records that are already in the store, or repeated within the file.
+def _dedupe(ctxs: Sequence[LoadContext]) -> None:
+    """Drop the records of these runs that are already in the store or repeated in their file.
 
     A record is the same event as another when format, event id, time and content agree; one that
-    reuses a known id with different content is kept (and said so). Only rows of this run and rows
-    in its time range are read (zone maps on run_id and ts), so the cost follows the file, not the
-    store.
+    reuses a known id with different content is kept (and said so). Earlier runs win (run ids grow),
+    and only rows of these runs and rows in their time range are read (zone maps on run_id and ts),
+    so the cost follows the files loaded, not the size of the store.
     """
-    cur, run, fmt = ctx.cur, ctx.run_id, ctx.format_name
-    # id is a hash of the content: equal ids flag possible repeats (checked on the real content).
-    total, lo, hi, keys, contents = cur.execute(
-        "SELECT count(*), min(ts), max(ts), count(DISTINCT (event_id, ts)), count(DISTINCT id) "
-        "FROM access_events WHERE run_id = ?",
-        [run],
-    ).fetchone() or (0, None, None, 0, 0)
+    cur, fmt = ctxs[0].cur, ctxs[0].format_name
+    first, last = min(c.run_id for c in ctxs), max(c.run_id for c in ctxs)
+    # id hashes the content: equal ids flag possible repeats, confirmed on the content itself.
+    stats = cur.execute(
+        "SELECT count(*), min(ts), max(ts), count(DISTINCT (run_id, id)) FROM access_events "
+        "WHERE run_id BETWEEN ? AND ?",
+        [first, last],
+    ).fetchall()[0]
+    total, lo, hi, distinct = int(stats[0]), stats[1], stats[2], int(stats[3])
+    before = _per_run(cur, first, last)
     if not total:
         return
-    deleted = 0
-    if contents < total:
+    if distinct < total:
         cur.execute(
-            f"""DELETE FROM access_events WHERE run_id = ? AND rowid IN (
+            f"""DELETE FROM access_events WHERE run_id BETWEEN ? AND ? AND rowid IN (
                 SELECT rowid FROM (
-                    SELECT rowid, row_number() OVER (PARTITION BY {_CONTENT} ORDER BY rowid) AS n
-                    FROM access_events WHERE run_id = ?) WHERE n > 1)""",  # noqa: S608
-            [run, run],
+                    SELECT rowid, row_number() OVER (PARTITION BY run_id, {_CONTENT_SQL} ORDER BY rowid) AS n
+                    FROM access_events WHERE run_id BETWEEN ? AND ?) WHERE n > 1)""",  # noqa: S608
+            [first, last, first, last],
         )
-        deleted += _rowcount(cur)
-    overlap = cur.execute(
-        "SELECT count(*) FROM access_events WHERE source_format = ? AND ts BETWEEN ? AND ? AND run_id <> ?",
-        [fmt, lo, hi, run],
-    ).fetchone()
-    if overlap and overlap[0]:
+    older = cur.execute(
+        "SELECT count(*) FROM access_events WHERE source_format = ? AND ts BETWEEN ? AND ? AND run_id < ?",
+        [fmt, lo, hi, last],
+    ).fetchall()[0][0]
+    if older:
         cur.execute(
-            f"""DELETE FROM access_events AS a WHERE a.run_id = ? AND EXISTS (
+            f"""DELETE FROM access_events AS a WHERE a.run_id BETWEEN ? AND ? AND EXISTS (
                 SELECT 1 FROM access_events b
-                WHERE b.source_format = ? AND b.ts BETWEEN ? AND ? AND b.run_id <> ?
-                  AND b.event_id = a.event_id AND b.ts = a.ts
-                  AND ({_CONTENT_B}) IS NOT DISTINCT FROM ({_CONTENT_A}))""",  # noqa: S608
-            [run, fmt, lo, hi, run],
+                WHERE b.source_format = ? AND b.ts BETWEEN ? AND ? AND b.run_id < a.run_id
+                  AND b.event_id = a.event_id AND b.ts = a.ts AND {_SAME_CONTENT})""",  # noqa: S608
+            [first, last, fmt, lo, hi],
         )
-        deleted += _rowcount(cur)
-    ctx.counts.loaded += total - deleted
-    ctx.counts.duplicate += deleted
-    if keys < total - deleted or (overlap and overlap[0]):
-        reused = cur.execute(
-            "SELECT count(*) FROM (SELECT event_id, ts FROM access_events WHERE source_format = ? "
-            "AND ts BETWEEN ? AND ? GROUP BY ALL HAVING count(*) > 1 AND bool_or(run_id = ?))",
-            [fmt, lo, hi, run],
-        ).fetchone()
-        if reused and reused[0]:
-            ctx.warn(f"{reused[0]:,} event ids appear on records with different content (all kept)")
+    after = _per_run(cur, first, last)
+    for ctx in ctxs:
+        loaded = after.get(ctx.run_id, 0)
+        ctx.counts.loaded += loaded
+        ctx.counts.duplicate += before.get(ctx.run_id, 0) - loaded
+    if older or distinct < total:
+        _warn_reused_ids(ctxs, lo, hi)
 
 
-def _rowcount(cur: object) -> int:
-    row = cur.fetchone()  # type: ignore[attr-defined]
-    return int(row[0]) if row else 0
+def _per_run(cur: Cursor, first: int, last: int) -> dict[int, int]:
+    rows = cur.execute(
+        "SELECT run_id, count(*) FROM access_events WHERE run_id BETWEEN ? AND ? GROUP BY 1", [first, last]
+    ).fetchall()
+    return {int(r): int(n) for r, n in rows}
+
+
+def _warn_reused_ids(ctxs: Sequence[LoadContext], lo: object, hi: object) -> None:
+    cur, fmt = ctxs[0].cur, ctxs[0].format_name
+    first, last = min(c.run_id for c in ctxs), max(c.run_id for c in ctxs)
+    rows = cur.execute(
+        "SELECT max(run_id), count(*) FROM (SELECT event_id, ts, max(run_id) AS run_id FROM access_events "
+        "WHERE source_format = ? AND ts BETWEEN ? AND ? GROUP BY event_id, ts HAVING count(*) > 1) "
+        "WHERE run_id BETWEEN ? AND ? GROUP BY run_id",
+        [fmt, lo, hi, first, last],
+    ).fetchall()
+    reused = {int(r): int(n) for r, n in rows}
+    for ctx in ctxs:
+        if reused.get(ctx.run_id):
+            ctx.warn(f"{reused[ctx.run_id]:,} event ids appear on records with different content (all kept)")
+
+
+def _register_runs(cur: Cursor, ctxs: Sequence[LoadContext]) -> None:
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE {_RUNS} (run_id BIGINT, path VARCHAR)")
+    runs = pa.table({"run_id": pa.array([c.run_id for c in ctxs], pa.int64()),
+                     "path": pa.array([str(c.path) for c in ctxs], pa.string())})
+    insert_arrow(cur, _RUNS, runs)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from mlspm.ingest.context import LoadContext
 from mlspm.store import Cursor
 
 # An exact locator (ARN, model id, object URI) beats a prefix; among prefixes the longest wins. Prefixes
 # only match inside the same scheme://authority, so the join stays an equi-join on the authority
-# (bucket, host) instead of a cross product of events and locators.
+# (bucket, host) instead of a cross product of events and locators. A bucket-level resource
+# (``s3://bucket``) belongs to the bucket's prefix (``s3://bucket/``), hence the appended slash.
 _LINK_EVENTS_EXACT = """
 UPDATE access_events AS e SET asset_id = m.asset_id
 FROM (
@@ -28,7 +31,7 @@ FROM (
     JOIN asset_locators l
       ON l.kind = 'prefix'
      AND split_part(lower(e2.resource), '/', 3) = split_part(l.locator, '/', 3)
-     AND starts_with(lower(e2.resource), l.locator)
+     AND starts_with(lower(e2.resource) || '/', l.locator)
     WHERE e2.asset_id IS NULL AND e2.resource IS NOT NULL {run_filter}
     GROUP BY e2.id
 ) m
@@ -51,17 +54,20 @@ WHERE s.id = m.id
 """
 
 
-def link_run(cur: Cursor, ctx: LoadContext) -> None:
-    """Link what this file loaded; after an inventory load, retry every unlinked row."""
+def link_runs(cur: Cursor, ctxs: Sequence[LoadContext]) -> None:
+    """Link what these files loaded; after an inventory load, retry every unlinked row."""
     if cur.execute("SELECT count(*) FROM (SELECT 1 FROM asset_locators LIMIT 1)").fetchall() == [(0,)]:
         return
-    if ctx.relink_all or ctx.target_table == "assets":
+    if any(c.relink_all or c.target_table == "assets" for c in ctxs):
         relink_all(cur)
-    elif ctx.target_table == "access_events":
+        return
+    first, last = min(c.run_id for c in ctxs), max(c.run_id for c in ctxs)
+    tables = {c.target_table for c in ctxs}
+    if "access_events" in tables:
         for sql in (_LINK_EVENTS_EXACT, _LINK_EVENTS_PREFIX):
-            cur.execute(sql.format(run_filter="AND e2.run_id = ?"), [ctx.run_id])
-    elif ctx.target_table == "scan_results":
-        cur.execute(_LINK_SCANS.format(run_filter="AND s2.run_id = ?"), [ctx.run_id])
+            cur.execute(sql.format(run_filter="AND e2.run_id BETWEEN ? AND ?"), [first, last])
+    if "scan_results" in tables:
+        cur.execute(_LINK_SCANS.format(run_filter="AND s2.run_id BETWEEN ? AND ?"), [first, last])
 
 
 def relink_all(cur: Cursor) -> None:

@@ -15,23 +15,37 @@ from mlspm.enums import ActionClass
 # API verbs (CloudTrail, generic sources) and S3 access-log operations (REST.GET.OBJECT ...).
 ACTION_CLASS_RULES: tuple[tuple[str, ActionClass], ...] = (
     (r"^(invoke|converse|predict|rawpredict|streamrawpredict|generatecontent|infer)", ActionClass.INVOKE),
-    (r"^(rest|website)\.(put|post|delete)\.(acl|bucketpolicy|policy|publicaccessblock|ownershipcontrols)",
-     ActionClass.PERMISSION_CHANGE),
-    (r"^(rest|batch|s3)\.(delete|expire)|^s3\.(transition|expire)|\.delete\.", ActionClass.DELETE),
+    (
+        r"^(rest|website)\.(put|post|delete)\.(acl|bucketpolicy|policy|publicaccessblock|ownershipcontrols)",
+        ActionClass.PERMISSION_CHANGE,
+    ),
+    (r"^s3\.transition", ActionClass.ADMIN),  # a lifecycle storage-class change, not a deletion
+    (r"^(rest|batch|s3)\.(delete|expire)|\.delete\.", ActionClass.DELETE),
     (r"^rest\.get\.bucket$|^rest\.get\.(bucketversions|uploads|objectlist)", ActionClass.LIST),
     (r"^(rest|website)\.(get|head)\.|^rest\.copy\.object_get", ActionClass.READ),
     (r"^(rest|website)\.(put|post|copy)\.|^rest\.copy\.", ActionClass.WRITE),
     (r"^(list|search|scan$|query$)", ActionClass.LIST),
-    (r"^(get|describe|head|read|download|lookup|batchget|select|retrieve|check|view|export)", ActionClass.READ),
-    (r"^(put|attach|detach|add|remove|update|create|delete|set|replace|modify|grant|revoke)"
-     r".*(policy|acl|permission|grant|publicaccessblock|accesspoint|trust)",
-     ActionClass.PERMISSION_CHANGE),
+    (
+        r"^(get|describe|head|read|download|lookup|batchget|select|retrieve|check|view|export)",
+        ActionClass.READ,
+    ),
+    (
+        r"^(put|attach|detach|add|remove|update|create|delete|set|replace|modify|grant|revoke)"
+        r".*(policy|acl|permission|grant|publicaccessblock|accesspoint|trust)",
+        ActionClass.PERMISSION_CHANGE,
+    ),
     (r"^(add|remove)(usertogroup|userfromgroup|roletoinstanceprofile)", ActionClass.PERMISSION_CHANGE),
     (r"^(delete|remove|terminate|purge|destroy|batchdelete|deregister)", ActionClass.DELETE),
-    (r"^(put|create|update|upload|copy|write|modify|import|register|tag|untag|restore|submit|batchput|"
-     r"append|insert|complete)", ActionClass.WRITE),
-    (r"^(assumerole|getsessiontoken|consolelogin|start|stop|reboot|enable|disable|run|cancel|reset|"
-     r"associate|disassociate|login)", ActionClass.ADMIN),
+    (
+        r"^(put|create|update|upload|copy|write|modify|import|register|tag|untag|restore|submit|batchput|"
+        r"append|insert|complete)",
+        ActionClass.WRITE,
+    ),
+    (
+        r"^(assumerole|getsessiontoken|consolelogin|start|stop|reboot|enable|disable|run|cancel|reset|"
+        r"associate|disassociate|login)",
+        ActionClass.ADMIN,
+    ),
 )
 
 

@@ -1,4 +1,11 @@
-"""Ingest orchestration: each file detected, loaded in its own transaction, recorded in ingest_runs."""
+"""Ingest orchestration: each file detected by content and loaded atomically, its outcome recorded.
+
+A file is never partly loaded. Most files are one transaction each; small files of a format that
+arrives as many small objects (CloudTrail deliveries, S3 access-log objects) are committed in
+groups, all or none, because per-transaction overhead would otherwise dominate. If anything goes
+wrong inside a group, the group is rolled back and its files are loaded again one by one, so one
+bad file never costs the others.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from mlspm import __version__
 from mlspm.config import Config
@@ -16,8 +24,15 @@ from mlspm.ingest import linking
 from mlspm.ingest.context import Counts, LoadContext, NeedsExactPass
 from mlspm.ingest.detect import detect
 from mlspm.ingest.formats.base import Format
-from mlspm.ingest.source import UnreadableFile, file_sha256, iter_files, take_sample
+from mlspm.ingest.source import Sample, UnreadableFile, file_sha256, iter_files, take_sample
 from mlspm.store import Cursor, Store
+
+GROUP_MAX_FILES = 128
+GROUP_MAX_BYTES = 24 * 1024 * 1024
+"""Content size (estimated for gzip) of one group: bounds the memory a group's transaction needs."""
+GROUP_FILE_MAX_BYTES = 4 * 1024 * 1024
+"""Only files up to this content size join a group; bigger ones are worth a transaction of their own."""
+_GZIP_RATIO = 10  # JSON logs compress about tenfold
 
 
 class Status:
@@ -44,6 +59,10 @@ class FileResult:
     message: str | None = None
     warnings: list[str] = field(default_factory=list)
     size: int = 0
+    sha256: str | None = None
+    head: str | None = None
+    """For a file that is text but matched no format: its first characters, kept with the reject."""
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 @dataclass
@@ -60,7 +79,219 @@ class IngestReport:
 
 
 ProgressHook = Callable[[str, Path, FileResult | None], None]
-"""Called with ("start", path, None) and ("done", path, result) around every file."""
+"""Called with ("start", path, None) when a file is read and ("done", path, result) when settled."""
+
+
+@dataclass
+class _Pending:
+    """A file read, hashed and recognised, waiting to be loaded."""
+
+    result: FileResult
+    fmt: Format
+    sample: Sample
+    clock: float
+
+
+class _Ingest:
+    def __init__(self, store: Store, config: Config, progress: ProgressHook | None, force: Format | None):
+        self.store = store
+        self.config = config
+        self.progress = progress
+        self.force = force
+        self.report = IngestReport(batch_id=_new_batch_id())
+        self.group: list[_Pending] = []
+        self.unloaded: list[FileResult] = []
+        self.seen: dict[str, str] = _loaded_hashes(store)
+
+    def run(self, paths: Iterable[Path]) -> IngestReport:
+        own = {self.store.path.resolve(), Path(f"{self.store.path.resolve()}.wal")}
+        for path in iter_files(paths):
+            if path.resolve() in own:
+                continue  # never read the database (or its write-ahead log) as an input
+            if self.progress:
+                self.progress("start", path, None)
+            pending = self._prepare(path)
+            if pending is None:
+                continue
+            if self._groupable(pending):
+                if self.group and (
+                    self.group[0].fmt.name != pending.fmt.name
+                    or len(self.group) >= GROUP_MAX_FILES
+                    or sum(map(_content_size, self.group)) + _content_size(pending) > GROUP_MAX_BYTES
+                ):
+                    self._flush_group()
+                self.group.append(pending)
+            else:
+                self._flush_group()
+                self._load_one(pending)
+        self._flush_group()
+        self._record_unloaded()
+        return self.report
+
+    # -- reading and recognising -------------------------------------------------------------
+    def _prepare(self, path: Path) -> _Pending | None:
+        clock = time.perf_counter()
+        result = FileResult(path=path.absolute(), status=Status.FAILED)
+        try:
+            if not path.exists():
+                raise UnreadableFile("no such file")
+            if not path.is_file():
+                raise UnreadableFile("not a regular file")
+            result.size = path.stat().st_size
+            result.sha256 = sha = file_sha256(path)
+            if sha in self.seen:
+                result.status = Status.ALREADY_LOADED
+                result.message = f"already loaded (same content as {self.seen[sha]})"
+                self._settle(result, clock, reject=False)
+                return None
+            sample = take_sample(path, result.size)
+            fmt = self.force
+            if fmt is None:
+                found = detect(sample)
+                if found.format is None:
+                    result.status = Status.UNRECOGNIZED
+                    result.message = found.reason
+                    result.head = sample.text[: self.config.reject_raw_bytes]
+                    self._settle(result, clock, reject=True)
+                    return None
+                fmt = found.format
+        except UnreadableFile as exc:
+            result.status = Status.UNREADABLE
+            result.message = str(exc)
+            self._settle(result, clock, reject=True)
+            return None
+        except OSError as exc:
+            result.status = Status.UNREADABLE
+            result.message = f"cannot read: {exc.strerror or exc}"
+            self._settle(result, clock, reject=True)
+            return None
+        result.format, result.title = fmt.name, fmt.title
+        self.seen[sha] = str(result.path)
+        return _Pending(result, fmt, sample, clock)
+
+    def _groupable(self, pending: _Pending) -> bool:
+        check = getattr(pending.fmt, "groupable", None)
+        return bool(
+            check is not None and _content_size(pending) <= GROUP_FILE_MAX_BYTES and check(pending.sample)
+        )
+
+    # -- loading -------------------------------------------------------------------------------
+    def _flush_group(self) -> None:
+        group, self.group = self.group, []
+        if not group:
+            return
+        if len(group) == 1:
+            self._load_one(group[0])
+            return
+        fmt = group[0].fmt
+        try:
+            with self.store.transaction() as cur:
+                ctxs = [self._context(cur, p, exact=False) for p in group]
+                fmt.load_group(ctxs)  # type: ignore[attr-defined]
+                for ctx in ctxs:
+                    ctx.flush_rejects()
+                linking.link_runs(cur, ctxs)
+                for p, ctx in zip(group, ctxs, strict=True):
+                    self._loaded(p, ctx)
+                    _insert_run(cur, p.result, self.report.batch_id)
+        except (DatabaseLockedError, ReadOnlyError):
+            raise
+        except Exception:  # noqa: BLE001 — the group is rolled back; each file gets its own chance
+            for p in group:
+                p.result.counts = Counts()
+                self._load_one(p)
+            return
+        for p in group:
+            self._done(p.result, p.clock)
+
+    def _load_one(self, pending: _Pending) -> None:
+        result = pending.result
+        try:
+            try:
+                self._transaction(pending, exact=False)
+            except NeedsExactPass:
+                self._transaction(pending, exact=True)
+        except (DatabaseLockedError, ReadOnlyError):
+            raise
+        except MlspmError as exc:
+            self._failed(pending, exc.message)
+            return
+        except ValueError as exc:  # loaders raise ValueError for content they cannot read
+            self._failed(pending, str(exc))
+            return
+        except Exception as exc:  # a loader bug or content we did not foresee: this file fails alone
+            self._failed(pending, f"{type(exc).__name__}: {exc}")
+            return
+        self._done(result, pending.clock)
+
+    def _transaction(self, pending: _Pending, *, exact: bool) -> None:
+        pending.result.counts = Counts()
+        with self.store.transaction() as cur:
+            ctx = self._context(cur, pending, exact=exact)
+            pending.fmt.load(ctx)
+            ctx.flush_rejects()
+            linking.link_runs(cur, [ctx])
+            self._loaded(pending, ctx)
+            _insert_run(cur, pending.result, self.report.batch_id)
+
+    def _context(self, cur: Cursor, pending: _Pending, *, exact: bool) -> LoadContext:
+        result = pending.result
+        result.run_id = _next_run_id(cur)
+        return LoadContext(
+            cur=cur, path=result.path, run_id=result.run_id, sample=pending.sample, config=self.config,
+            format_name=pending.fmt.name, target_table=pending.fmt.target_table, exact=exact,
+        )
+
+    @staticmethod
+    def _loaded(pending: _Pending, ctx: LoadContext) -> None:
+        result = pending.result
+        result.status = Status.LOADED
+        result.counts = ctx.counts
+        result.warnings = ctx.warnings
+        result.message = "; ".join(ctx.warnings) or None
+        result.target_table = ctx.target_table  # type: ignore[attr-defined]
+
+    def _failed(self, pending: _Pending, message: str) -> None:
+        result = pending.result
+        result.status = Status.FAILED
+        result.message = f"could not load: {message}"
+        self.seen.pop(result.sha256 or "", None)
+        self._settle(result, pending.clock, reject=True)
+
+    # -- recording -----------------------------------------------------------------------------
+    def _settle(self, result: FileResult, clock: float, *, reject: bool) -> None:
+        """A file that loaded nothing: recorded (with one whole-file reject for a failure) in bulk."""
+        if reject:
+            result.counts = Counts(rejected=1)
+        self.unloaded.append(result)
+        if len(self.unloaded) >= 500:
+            self._record_unloaded()
+        self._done(result, clock)
+
+    def _record_unloaded(self) -> None:
+        results, self.unloaded = self.unloaded, []
+        if not results:
+            return
+        with self.store.transaction() as cur:
+            for result in results:
+                result.run_id = _next_run_id(cur)
+                if result.counts.rejected:
+                    cur.execute(
+                        "INSERT INTO rejects VALUES (?, ?, NULL, 'file', ?, ?, ?)",
+                        [result.run_id, str(result.path), result.message or result.status, result.head,
+                         result.size],
+                    )
+                _insert_run(cur, result, self.report.batch_id)
+
+    def _done(self, result: FileResult, clock: float) -> None:
+        result.seconds = time.perf_counter() - clock
+        self.report.files.append(result)
+        if self.progress:
+            self.progress("done", result.path, result)
+
+
+def _content_size(pending: _Pending) -> int:
+    return pending.result.size * (_GZIP_RATIO if pending.sample.gzip else 1)
 
 
 def ingest_paths(
@@ -72,157 +303,16 @@ def ingest_paths(
     force_format: Format | None = None,
 ) -> IngestReport:
     """Load every file under ``paths``. A file that fails never stops the others."""
-    report = IngestReport(batch_id=_new_batch_id())
-    own = {store.path.resolve(), Path(f"{store.path.resolve()}.wal")}
-    for path in iter_files(paths):
-        if path.resolve() in own:
-            continue  # never read the database (or its write-ahead log) as an input
-        if progress:
-            progress("start", path, None)
-        result = ingest_file(store, path, config, report.batch_id, force_format=force_format)
-        report.files.append(result)
-        if progress:
-            progress("done", path, result)
-    return report
+    return _Ingest(store, config, progress, force_format).run(paths)
 
 
-def ingest_file(
-    store: Store, path: Path, config: Config, batch_id: str, *, force_format: Format | None = None
-) -> FileResult:
-    """Load one file as one transaction; its outcome is always recorded in ``ingest_runs``."""
-    started = time.perf_counter()
-    started_at = datetime.now(UTC)
-    path = path.absolute()
-    result = FileResult(path=path, status=Status.FAILED)
-    sha: str | None = None
-    try:
-        if not path.exists():
-            raise UnreadableFile("no such file")
-        if not path.is_file():
-            raise UnreadableFile("not a regular file")
-        result.size = path.stat().st_size
-        sha = file_sha256(path)
-        previous = _already_loaded(store, sha)
-        if previous is not None:
-            result.status = Status.ALREADY_LOADED
-            result.message = f"already loaded (same content as {previous})"
-            result.format = _format_of_run(store, sha)
-            _record(store, result, batch_id, sha, started_at)
-            return result
-        sample = take_sample(path, result.size)
-        fmt = force_format
-        if fmt is None:
-            found = detect(sample)
-            if found.format is None:
-                result.status = Status.UNRECOGNIZED
-                result.message = found.reason
-                _record_unloaded(store, result, batch_id, sha, started_at)
-                return result
-            fmt = found.format
-        result.format, result.title = fmt.name, fmt.title
-        _load(store, fmt, path, sample, config, batch_id, sha, started_at, result)
-    except UnreadableFile as exc:
-        result.status = Status.UNREADABLE
-        result.message = str(exc)
-        _record_unloaded(store, result, batch_id, sha, started_at)
-    except (DatabaseLockedError, ReadOnlyError):
-        raise
-    except MlspmError as exc:
-        result.status = Status.FAILED
-        result.message = f"could not load: {exc.message}"
-        _record_unloaded(store, result, batch_id, sha, started_at)
-    except Exception as exc:  # a loader bug or unexpected content: the file fails, the others go on
-        result.status = Status.FAILED
-        result.message = f"could not load: {type(exc).__name__}: {exc}"
-        _record_unloaded(store, result, batch_id, sha, started_at)
-    finally:
-        result.seconds = time.perf_counter() - started
-    return result
-
-
-def _load(
-    store: Store,
-    fmt: Format,
-    path: Path,
-    sample: object,
-    config: Config,
-    batch_id: str,
-    sha: str,
-    started_at: datetime,
-    result: FileResult,
-) -> None:
-    try:
-        _load_once(store, fmt, path, sample, config, batch_id, sha, started_at, result, exact=False)
-    except NeedsExactPass:
-        _load_once(store, fmt, path, sample, config, batch_id, sha, started_at, result, exact=True)
-
-
-def _load_once(
-    store: Store,
-    fmt: Format,
-    path: Path,
-    sample: object,
-    config: Config,
-    batch_id: str,
-    sha: str,
-    started_at: datetime,
-    result: FileResult,
-    *,
-    exact: bool,
-) -> None:
-    with store.transaction() as cur:
-        run_id = _next_run_id(cur)
-        ctx = LoadContext(
-            cur=cur, path=path, run_id=run_id, sample=sample,  # type: ignore[arg-type]
-            config=config, format_name=fmt.name, target_table=fmt.target_table, exact=exact,
-        )
-        fmt.load(ctx)
-        ctx.flush_rejects()
-        linking.link_run(cur, ctx)
-        result.run_id = run_id
-        result.status = Status.LOADED
-        result.counts = ctx.counts
-        result.warnings = ctx.warnings
-        result.message = "; ".join(ctx.warnings) or None
-        _insert_run(cur, run_id, result, batch_id, sha, started_at, ctx.target_table)
-
-
-def _record_unloaded(
-    store: Store, result: FileResult, batch_id: str, sha: str | None, started_at: datetime
-) -> None:
-    """A file that could not be loaded at all: one ingest_runs row and one whole-file reject."""
-    with store.transaction() as cur:
-        run_id = _next_run_id(cur)
-        result.run_id = run_id
-        result.counts = Counts(rejected=1)
-        _insert_run(cur, run_id, result, batch_id, sha, started_at, None)
-        cur.execute(
-            "INSERT INTO rejects VALUES (?, ?, NULL, 'file', ?, NULL, ?)",
-            [run_id, str(result.path), result.message or result.status, result.size],
-        )
-
-
-def _record(store: Store, result: FileResult, batch_id: str, sha: str | None, started_at: datetime) -> None:
-    with store.transaction() as cur:
-        result.run_id = _next_run_id(cur)
-        _insert_run(cur, result.run_id, result, batch_id, sha, started_at, None)
-
-
-def _insert_run(
-    cur: Cursor,
-    run_id: int,
-    result: FileResult,
-    batch_id: str,
-    sha: str | None,
-    started_at: datetime,
-    target_table: str | None,
-) -> None:
+def _insert_run(cur: Cursor, result: FileResult, batch_id: str) -> None:
     cur.execute(
         "INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)",
         [
-            run_id, batch_id, str(result.path), sha, result.size, result.format, result.status,
-            target_table, result.counts.loaded, result.counts.duplicate, result.counts.rejected,
-            result.message, started_at, __version__,
+            result.run_id, batch_id, str(result.path), result.sha256, result.size, result.format,
+            result.status, getattr(result, "target_table", None), result.counts.loaded,
+            result.counts.duplicate, result.counts.rejected, result.message, result.started_at, __version__,
         ],
     )
 
@@ -232,21 +322,13 @@ def _next_run_id(cur: Cursor) -> int:
     return int(rows[0][0])
 
 
-def _already_loaded(store: Store, sha: str) -> str | None:
+def _loaded_hashes(store: Store) -> dict[str, Any]:
     with store.cursor() as cur:
-        row = cur.execute(
-            "SELECT path FROM ingest_runs WHERE sha256 = ? AND status = 'loaded' ORDER BY run_id LIMIT 1",
-            [sha],
-        ).fetchone()
-    return str(row[0]) if row else None
-
-
-def _format_of_run(store: Store, sha: str) -> str | None:
-    with store.cursor() as cur:
-        row = cur.execute(
-            "SELECT format FROM ingest_runs WHERE sha256 = ? AND status = 'loaded' LIMIT 1", [sha]
-        ).fetchone()
-    return str(row[0]) if row else None
+        rows = cur.execute(
+            "SELECT sha256, min_by(path, run_id) FROM ingest_runs WHERE status = 'loaded' AND sha256 IS NOT NULL "
+            "GROUP BY 1"
+        ).fetchall()
+    return {str(sha): str(path) for sha, path in rows}
 
 
 def _new_batch_id() -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import io
 import json
 import os
 import zlib
@@ -12,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 GZIP_MAGIC = b"\x1f\x8b"
 SAMPLE_BYTES = 256 * 1024
@@ -56,7 +55,7 @@ def file_sha256(path: Path) -> str:
 def open_binary(path: Path) -> IO[bytes]:
     """Open ``path`` for reading its content: gzip is decompressed transparently (detected by magic)."""
     if is_gzip(path):
-        return gzip.open(path, "rb")
+        return cast(IO[bytes], gzip.open(path, "rb"))
     return open(path, "rb")
 
 

@@ -1,4 +1,4 @@
-"""Numbered SQL migrations (``migrations/NNN_name.sql``), applied in order and recorded in schema_migrations."""
+"""Numbered SQL migrations (``migrations/NNN_name.sql``) applied in order, recorded in schema_migrations."""
 
 from __future__ import annotations
 

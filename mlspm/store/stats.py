@@ -35,7 +35,7 @@ def collect(store: Store) -> Stats:
     stats = Stats(database=str(store.path))
     with store.cursor() as cur:
         for table in TABLES:
-            row = cur.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608 (allow-listed)
+            row = cur.execute(f"SELECT count(*) FROM {table}").fetchall()[0]  # noqa: S608 (allow-listed)
             stats.tables[table] = int(row[0]) if row else 0
 
         def pairs(sql: str) -> dict[str, int]:
@@ -50,12 +50,14 @@ def collect(store: Store) -> Stats:
         row = cur.execute(
             "SELECT strftime(min(ts), '%Y-%m-%dT%H:%M:%SZ'), strftime(max(ts), '%Y-%m-%dT%H:%M:%SZ'), "
             "count(DISTINCT principal), count(asset_id) FROM access_events"
-        ).fetchone()
+        ).fetchall()[0]
         if row:
             stats.first_event, stats.last_event = row[0], row[1]
             stats.principals, stats.events_linked_to_assets = int(row[2]), int(row[3])
         stats.assets_by_kind = pairs("SELECT kind, count(*) FROM assets GROUP BY 1 ORDER BY 2 DESC")
-        stats.scan_results_by_kind = pairs("SELECT kind, count(*) FROM scan_results GROUP BY 1 ORDER BY 2 DESC")
+        stats.scan_results_by_kind = pairs(
+            "SELECT kind, count(*) FROM scan_results GROUP BY 1 ORDER BY 2 DESC"
+        )
         stats.scan_issues_by_severity = pairs(
             "SELECT severity, count(*) FROM scan_results WHERE kind = 'issue' GROUP BY 1 "
             "ORDER BY list_position(['critical','high','medium','low','info'], severity)"

@@ -13,16 +13,22 @@ def _event(i: int = 0, **over: object) -> dict[str, object]:
     event: dict[str, object] = {
         "eventVersion": "1.09",
         "userIdentity": {
-            "type": "AssumedRole", "principalId": "AROAEXAMPLE:alice@example.com",
+            "type": "AssumedRole",
+            "principalId": "AROAEXAMPLE:alice@example.com",
             "arn": "arn:aws:sts::111122223333:assumed-role/DataScientist/alice@example.com",
             "accountId": "111122223333",
             "sessionContext": {"sessionIssuer": {"arn": "arn:aws:iam::111122223333:role/DataScientist"}},
         },
-        "eventTime": f"2026-03-01T10:00:{i % 60:02d}Z", "eventSource": "s3.amazonaws.com", "eventName": "GetObject",
-        "awsRegion": "us-east-1", "sourceIPAddress": "203.0.113.7", "userAgent": "[aws-cli/2.15.0]",
+        "eventTime": f"2026-03-01T10:00:{i % 60:02d}Z",
+        "eventSource": "s3.amazonaws.com",
+        "eventName": "GetObject",
+        "awsRegion": "us-east-1",
+        "sourceIPAddress": "203.0.113.7",
+        "userAgent": "[aws-cli/2.15.0]",
         "requestParameters": {"bucketName": "ml-models", "key": f"fraud/v3/model-{i}.pkl"},
         "additionalEventData": {"bytesTransferredOut": 1048576.0, "AuthenticationMethod": "AuthHeader"},
-        "eventID": f"00000000-0000-0000-0000-{i:012d}", "recipientAccountId": "111122223333",
+        "eventID": f"00000000-0000-0000-0000-{i:012d}",
+        "recipientAccountId": "111122223333",
     }
     event.update(over)
     return event
@@ -40,11 +46,16 @@ def test_all_2900_real_invictus_records_load(real_samples, ingest, query):
     assert all(f.status == "loaded" and f.format == "cloudtrail" for f in report.files)
     assert report.total("loaded") == 2900
     assert report.total("rejected") == 0
-    assert query("SELECT count(*), count(DISTINCT event_id), count(principal), min(ts)::DATE::VARCHAR "
-                 "FROM access_events") == [(2900, 2900, 2900, "2023-07-10")]
+    assert query(
+        "SELECT count(*), count(DISTINCT event_id), count(principal), min(ts)::DATE::VARCHAR "
+        "FROM access_events"
+    ) == [(2900, 2900, 2900, "2023-07-10")]
     # 34 typed AWSService identities and 42 that only say invokedBy (FORMATS.md: 'null type, seen')
     assert query("SELECT principal_type, count(*) FROM access_events GROUP BY 1 ORDER BY 2 DESC") == [
-        ("IAMUser", 2748), ("AssumedRole", 76), ("AWSService", 76)]
+        ("IAMUser", 2748),
+        ("AssumedRole", 76),
+        ("AWSService", 76),
+    ]
     # the uncompressed copies hold the same events: nothing new
     plain = ingest(real_samples / "cloudtrail" / "invictus_aws_dataset" / "plain")
     assert (plain.total("loaded"), plain.total("duplicate")) == (0, 3)
@@ -79,28 +90,58 @@ def test_panther_normalized_events_including_space_separated_timestamps(real_sam
     assert reasons["missing eventTime"] == 17
     assert query("SELECT DISTINCT position_kind FROM rejects") == [("line",)]
     # '2019-01-01 00:00:00' and '2021-01-01 00:00:00.000000000' style times are read as UTC
-    spaced = query("SELECT count(*) FROM access_events WHERE regexp_matches(raw, '\"event[tT]ime\":\"[0-9-]+ ')")
+    spaced = query(
+        'SELECT count(*) FROM access_events WHERE regexp_matches(raw, \'"event[tT]ime":"[0-9-]+ \')'
+    )
     assert spaced[0][0] >= 100
     # lower-cased key variants are normalized too
-    assert query("SELECT count(*) FROM access_events WHERE raw LIKE '%\"eventname\"%' AND action IS NOT NULL")[0][0] > 0
+    assert (
+        query("SELECT count(*) FROM access_events WHERE raw LIKE '%\"eventname\"%' AND action IS NOT NULL")[
+            0
+        ][0]
+        > 0
+    )
 
 
 def test_normalization_of_an_assumed_role_s3_data_event(tmp_path, ingest, query):
     ingest(_records(tmp_path / "a.json", [_event(1)]))
-    row = query("SELECT principal, principal_type, principal_role, account_id, service, action, action_class, "
-                "resource, outcome, bytes_out, auth_type, source_ip, user_agent FROM access_events")
-    assert row == [(
-        "arn:aws:sts::111122223333:assumed-role/DataScientist/alice@example.com", "AssumedRole",
-        "arn:aws:iam::111122223333:role/DataScientist", "111122223333", "s3", "GetObject", "read",
-        "s3://ml-models/fraud/v3/model-1.pkl", "success", 1048576, "AuthHeader", "203.0.113.7", "[aws-cli/2.15.0]",
-    )]
+    row = query(
+        "SELECT principal, principal_type, principal_role, account_id, service, action, action_class, "
+        "resource, outcome, bytes_out, auth_type, source_ip, user_agent FROM access_events"
+    )
+    assert row == [
+        (
+            "arn:aws:sts::111122223333:assumed-role/DataScientist/alice@example.com",
+            "AssumedRole",
+            "arn:aws:iam::111122223333:role/DataScientist",
+            "111122223333",
+            "s3",
+            "GetObject",
+            "read",
+            "s3://ml-models/fraud/v3/model-1.pkl",
+            "success",
+            1048576,
+            "AuthHeader",
+            "203.0.113.7",
+            "[aws-cli/2.15.0]",
+        )
+    ]
 
 
 @pytest.mark.parametrize(
     ("name", "action_class"),
-    [("InvokeModel", "invoke"), ("ListModels", "list"), ("DescribeModel", "read"), ("PutObject", "write"),
-     ("DeleteModel", "delete"), ("PutBucketPolicy", "permission_change"), ("AttachRolePolicy", "permission_change"),
-     ("GetBucketPolicy", "read"), ("AssumeRole", "admin"), ("CreateTrainingJob", "write")],
+    [
+        ("InvokeModel", "invoke"),
+        ("ListModels", "list"),
+        ("DescribeModel", "read"),
+        ("PutObject", "write"),
+        ("DeleteModel", "delete"),
+        ("PutBucketPolicy", "permission_change"),
+        ("AttachRolePolicy", "permission_change"),
+        ("GetBucketPolicy", "read"),
+        ("AssumeRole", "admin"),
+        ("CreateTrainingJob", "write"),
+    ],
 )
 def test_action_classes(tmp_path, ingest, query, name, action_class):
     ingest(_records(tmp_path / "a.json", [_event(1, eventName=name)]))
@@ -111,23 +152,39 @@ def test_every_container_shape_is_read(tmp_path, ingest, query):
     e = [_event(i) for i in range(6)]
     (tmp_path / "lines.log").write_text("\n".join(json.dumps(x) for x in e[:2]) + "\n")
     (tmp_path / "single").write_text(json.dumps(e[2], indent=2))
-    (tmp_path / "bridge.json").write_text(json.dumps(
-        {"version": "0", "detail-type": "AWS API Call via CloudTrail", "source": "aws.s3", "detail": e[3]}))
-    (tmp_path / "lookup.json").write_text(json.dumps(
-        {"Events": [{"EventId": "x", "EventName": "GetObject", "CloudTrailEvent": json.dumps(e[4])}]}, indent=2))
+    (tmp_path / "bridge.json").write_text(
+        json.dumps(
+            {"version": "0", "detail-type": "AWS API Call via CloudTrail", "source": "aws.s3", "detail": e[3]}
+        )
+    )
+    (tmp_path / "lookup.json").write_text(
+        json.dumps(
+            {"Events": [{"EventId": "x", "EventName": "GetObject", "CloudTrailEvent": json.dumps(e[4])}]},
+            indent=2,
+        )
+    )
     (tmp_path / "array.json").write_text(json.dumps([e[5]]))
     (tmp_path / "no-extension").write_bytes(gzip.compress(json.dumps({"Records": [_event(7)]}).encode()))
     report = ingest(tmp_path)
     assert {f.path.name: (f.format, f.counts.loaded) for f in report.files} == {
-        "lines.log": ("cloudtrail", 2), "single": ("cloudtrail", 1), "bridge.json": ("cloudtrail", 1),
-        "lookup.json": ("cloudtrail", 1), "array.json": ("cloudtrail", 1), "no-extension": ("cloudtrail", 1),
+        "lines.log": ("cloudtrail", 2),
+        "single": ("cloudtrail", 1),
+        "bridge.json": ("cloudtrail", 1),
+        "lookup.json": ("cloudtrail", 1),
+        "array.json": ("cloudtrail", 1),
+        "no-extension": ("cloudtrail", 1),
     }
     assert query("SELECT count(DISTINCT event_id) FROM access_events") == [(7,)]
 
 
 def test_digest_files_are_recognised_and_skipped(tmp_path, ingest, query):
-    digest = {"awsAccountId": "111122223333", "digestStartTime": "2026-03-01T10:00:00Z",
-              "digestEndTime": "2026-03-01T11:00:00Z", "digestPublicKeyFingerprint": "abc", "logFiles": []}
+    digest = {
+        "awsAccountId": "111122223333",
+        "digestStartTime": "2026-03-01T10:00:00Z",
+        "digestEndTime": "2026-03-01T11:00:00Z",
+        "digestPublicKeyFingerprint": "abc",
+        "logFiles": [],
+    }
     (tmp_path / "digest.json").write_text(json.dumps(digest))
     (f,) = ingest(tmp_path / "digest.json").files
     assert (f.status, f.format, f.counts.loaded) == ("loaded", "cloudtrail_digest", 0)
@@ -151,7 +208,10 @@ def test_bad_records_are_rejected_and_the_rest_load(tmp_path, ingest, query):
     (f,) = ingest(_records(tmp_path / "a.json", [_event(1), bad_time, no_time, "text", _event(5)])).files
     assert (f.counts.loaded, f.counts.rejected) == (2, 3)
     assert query("SELECT position, reason FROM rejects ORDER BY 1") == [
-        (2, 'eventTime "yesterday" is not a timestamp'), (3, "missing eventTime"), (4, "not a JSON object")]
+        (2, 'eventTime "yesterday" is not a timestamp'),
+        (3, "missing eventTime"),
+        (4, "not a JSON object"),
+    ]
 
 
 def test_reingest_adds_nothing_and_redelivered_events_are_skipped(tmp_path, ingest, query):

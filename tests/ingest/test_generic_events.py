@@ -12,8 +12,14 @@ def _write(path: Path, lines: list[str]) -> Path:
 
 
 def _event(i: int, **over: object) -> str:
-    record = {"event_id": f"e{i}", "ts": f"2026-01-01T00:{i // 60:02d}:{i % 60:02d}Z", "principal": "alice",
-              "action": "GetObject", "resource": f"s3://b/k{i}", "bytes_out": 10}
+    record = {
+        "event_id": f"e{i}",
+        "ts": f"2026-01-01T00:{i // 60:02d}:{i % 60:02d}Z",
+        "principal": "alice",
+        "action": "GetObject",
+        "resource": f"s3://b/k{i}",
+        "bytes_out": 10,
+    }
     record.update(over)
     return json.dumps(record)
 
@@ -31,12 +37,26 @@ def test_clean_jsonl_loads_every_record(tmp_path, ingest, query):
 
 
 def test_bad_records_are_rejected_with_line_numbers_and_the_rest_loads(tmp_path, ingest, query):
-    lines = [_event(0), "", "not json", _event(1, ts="redacted"), _event(2, action_class="stealing"),
-             "[1, 2]", _event(3, bytes_out="many"), _event(4)]
+    lines = [
+        _event(0),
+        "",
+        "not json",
+        _event(1, ts="redacted"),
+        _event(2, action_class="stealing"),
+        "[1, 2]",
+        _event(3, bytes_out="many"),
+        _event(4),
+    ]
     report = ingest(_write(tmp_path / "ev.jsonl", lines))
     assert report.files[0].counts.loaded == 2
     rejects = query("SELECT position, position_kind, reason, raw FROM rejects ORDER BY position")
-    assert [(r[0], r[1]) for r in rejects] == [(3, "line"), (4, "line"), (5, "line"), (6, "line"), (7, "line")]
+    assert [(r[0], r[1]) for r in rejects] == [
+        (3, "line"),
+        (4, "line"),
+        (5, "line"),
+        (6, "line"),
+        (7, "line"),
+    ]
     assert "invalid JSON" in rejects[0][2]
     assert rejects[0][3] == "not json"
     assert '"redacted"' in rejects[1][2]
@@ -68,8 +88,10 @@ def test_events_without_ids_get_content_ids_and_identical_repeats_are_kept(tmp_p
 
 
 def test_epoch_timestamps_and_extra_are_kept(tmp_path, ingest, query):
-    lines = [json.dumps({"ts": 1767225600, "principal": "p", "action": "x", "extra": {"k": [1, 2]}}),
-             json.dumps({"ts": "1767225600123", "principal": "p", "action": "y"})]
+    lines = [
+        json.dumps({"ts": 1767225600, "principal": "p", "action": "x", "extra": {"k": [1, 2]}}),
+        json.dumps({"ts": "1767225600123", "principal": "p", "action": "y"}),
+    ]
     ingest(_write(tmp_path / "ep.jsonl", lines))
     rows = query("SELECT strftime(ts, '%Y-%m-%dT%H:%M:%S.%g'), raw FROM access_events ORDER BY action")
     assert rows == [("2026-01-01T00:00:00.000", '{"k":[1,2]}'), ("2026-01-01T00:00:00.123", None)]
@@ -80,7 +102,7 @@ def test_csv_with_header(tmp_path, ingest, query):
     path.write_text(
         "ts,principal,action,resource,status_code,colour\n"
         "2026-01-01T00:00:00Z,alice,GetObject,s3://b/k,200,red\n"
-        "2026-01-01T00:00:01Z,bob,\"PutObject\",\"s3://b/\"\"q\"\"\",403,blue\n"
+        '2026-01-01T00:00:01Z,bob,"PutObject","s3://b/""q""",403,blue\n'
         "nonsense,carol,GetObject,s3://b/k,200,green\n"
         "2026-01-01T00:00:02Z,dave\n"
     )
@@ -88,5 +110,7 @@ def test_csv_with_header(tmp_path, ingest, query):
     assert report.files[0].counts.loaded == 2
     assert any("colour" in w for w in report.files[0].warnings)
     assert query("SELECT principal, outcome, resource FROM access_events ORDER BY principal") == [
-        ("alice", "success", "s3://b/k"), ("bob", "failure", 's3://b/"q"')]
+        ("alice", "success", "s3://b/k"),
+        ("bob", "failure", 's3://b/"q"'),
+    ]
     assert query("SELECT position FROM rejects ORDER BY 1") == [(4,), (5,)]

@@ -21,10 +21,10 @@ from mlspm.ingest.context import LoadContext, NeedsExactPass
 from mlspm.ingest.formats.base import CERTAIN, LIKELY, NO
 from mlspm.ingest.rules import action_class_sql
 from mlspm.ingest.source import Sample, iter_lines, read_all_text
+from mlspm.store import Cursor
 
 _RECORDS = "_ct_records"
 _BATCH = 20_000
-_MAX_DOCUMENT = 1024 * 1024 * 1024
 
 # Event fields read with one JSON parse per record: (name, camelCase path, lower-case twin or None).
 _FIELDS: tuple[tuple[str, str, str | None], ...] = (
@@ -39,8 +39,11 @@ _FIELDS: tuple[tuple[str, str, str | None], ...] = (
     ("ui_invoked_by", "$.userIdentity.invokedBy", "$.useridentity.invokedby"),
     ("ui_account", "$.userIdentity.accountId", "$.useridentity.accountid"),
     ("ui_user_name", "$.userIdentity.userName", "$.useridentity.username"),
-    ("ui_issuer_arn", "$.userIdentity.sessionContext.sessionIssuer.arn",
-     "$.useridentity.sessioncontext.sessionissuer.arn"),
+    (
+        "ui_issuer_arn",
+        "$.userIdentity.sessionContext.sessionIssuer.arn",
+        "$.useridentity.sessioncontext.sessionissuer.arn",
+    ),
     ("source_ip", "$.sourceIPAddress", "$.sourceipaddress"),
     ("user_agent", "$.userAgent", "$.useragent"),
     ("region", "$.awsRegion", "$.awsregion"),
@@ -105,93 +108,104 @@ _UNWRAP = """CASE
 
 
 def _sm_arn(kind: str, name_field: str) -> str:
-    """A SageMaker ARN built from a request parameter (names are lower-cased inside ARNs)."""
+    """A SageMaker ARN from a request parameter that is a name or already an ARN (versioned model
+    packages are named by ARN); names are lower-cased inside ARNs."""
+    name = F[name_field]
     return (
-        f"WHEN {F[name_field]} IS NOT NULL AND {F['event_source']} LIKE 'sagemaker%' THEN "
+        f"WHEN {name} IS NOT NULL AND {F['event_source']} LIKE 'sagemaker%' THEN "
+        f"CASE WHEN starts_with({name}, 'arn:') THEN lower({name}) ELSE "
         f"'arn:aws:sagemaker:' || coalesce({F['region']}, '') || ':' || "
-        f"coalesce({F['recipient']}, {F['ui_account']}, '') || ':{kind}/' || lower({F[name_field]})"
+        f"coalesce({F['recipient']}, {F['ui_account']}, '') || ':{kind}/' || lower({name}) END"
     )
 
 
 _RESOURCE = f"""CASE
-    WHEN {F['bucket']} IS NOT NULL AND {F['key']} IS NOT NULL THEN 's3://' || {F['bucket']} || '/' || {F['key']}
-    WHEN {F['resource_arn']} LIKE 'arn:aws:s3:::%/%' THEN 's3://' || substr({F['resource_arn']}, 14)
-    WHEN {F['bucket']} IS NOT NULL THEN 's3://' || {F['bucket']}
-    WHEN {F['model_arn']} IS NOT NULL THEN lower({F['model_arn']})
-    WHEN {F['endpoint_arn']} IS NOT NULL THEN lower({F['endpoint_arn']})
-    WHEN {F['endpoint_config_arn']} IS NOT NULL THEN lower({F['endpoint_config_arn']})
-    WHEN {F['training_job_arn']} IS NOT NULL THEN lower({F['training_job_arn']})
-    WHEN {F['model_package_arn']} IS NOT NULL THEN lower({F['model_package_arn']})
-    {_sm_arn('endpoint', 'endpoint_name')}
-    {_sm_arn('endpoint-config', 'endpoint_config_name')}
-    {_sm_arn('training-job', 'training_job_name')}
-    {_sm_arn('model', 'model_name')}
-    {_sm_arn('model-package-group', 'model_package_group')}
-    {_sm_arn('model-package', 'model_package_name')}
-    {_sm_arn('feature-group', 'feature_group')}
-    WHEN {F['model_id']} IS NOT NULL THEN {F['model_id']}
-    WHEN {F['role_name']} IS NOT NULL AND {F['event_source']} = 'iam.amazonaws.com' THEN
-         'arn:aws:iam::' || coalesce({F['recipient']}, {F['ui_account']}, '') || ':role/' || {F['role_name']}
-    WHEN {F['user_name_param']} IS NOT NULL AND {F['event_source']} = 'iam.amazonaws.com' THEN
-         'arn:aws:iam::' || coalesce({F['recipient']}, {F['ui_account']}, '') || ':user/'
-         || {F['user_name_param']}
-    WHEN {F['resource_arn']} IS NOT NULL THEN {F['resource_arn']}
+    WHEN {F["bucket"]} IS NOT NULL AND {F["key"]} IS NOT NULL THEN
+         's3://' || {F["bucket"]} || '/' || {F["key"]}
+    WHEN {F["resource_arn"]} LIKE 'arn:aws:s3:::%/%' THEN 's3://' || substr({F["resource_arn"]}, 14)
+    WHEN {F["bucket"]} IS NOT NULL THEN 's3://' || {F["bucket"]}
+    WHEN {F["model_arn"]} IS NOT NULL THEN lower({F["model_arn"]})
+    WHEN {F["endpoint_arn"]} IS NOT NULL THEN lower({F["endpoint_arn"]})
+    WHEN {F["endpoint_config_arn"]} IS NOT NULL THEN lower({F["endpoint_config_arn"]})
+    WHEN {F["training_job_arn"]} IS NOT NULL THEN lower({F["training_job_arn"]})
+    WHEN {F["model_package_arn"]} IS NOT NULL THEN lower({F["model_package_arn"]})
+    {_sm_arn("endpoint", "endpoint_name")}
+    {_sm_arn("endpoint-config", "endpoint_config_name")}
+    {_sm_arn("training-job", "training_job_name")}
+    {_sm_arn("model", "model_name")}
+    {_sm_arn("model-package-group", "model_package_group")}
+    {_sm_arn("model-package", "model_package_name")}
+    {_sm_arn("feature-group", "feature_group")}
+    WHEN {F["model_id"]} IS NOT NULL THEN {F["model_id"]}
+    WHEN {F["role_name"]} IS NOT NULL AND {F["event_source"]} = 'iam.amazonaws.com' THEN
+         'arn:aws:iam::' || coalesce({F["recipient"]}, {F["ui_account"]}, '') || ':role/' || {F["role_name"]}
+    WHEN {F["user_name_param"]} IS NOT NULL AND {F["event_source"]} = 'iam.amazonaws.com' THEN
+         'arn:aws:iam::' || coalesce({F["recipient"]}, {F["ui_account"]}, '') || ':user/'
+         || {F["user_name_param"]}
+    WHEN {F["resource_arn"]} IS NOT NULL THEN {F["resource_arn"]}
     END"""
 
+_ANONYMOUS = f"""{F["ui_account"]} = 'anonymous'"""
+
 _PRINCIPAL = f"""coalesce(
-    {F['ui_arn']},
-    CASE WHEN {F['ui_type']} = 'IAMUser' AND {F['ui_user_name']} IS NOT NULL THEN
-         'arn:aws:iam::' || coalesce({F['ui_account']}, {F['recipient']}, '') || ':user/' || {F['ui_user_name']}
+    CASE WHEN {_ANONYMOUS} THEN 'anonymous' END,
+    nullif({F["ui_arn"]}, ''),
+    CASE WHEN {F["ui_type"]} = 'IAMUser' AND {F["ui_user_name"]} IS NOT NULL THEN
+         'arn:aws:iam::' || coalesce({F["ui_account"]}, {F["recipient"]}, '') || ':user/'
+         || {F["ui_user_name"]}
     END,
-    {F['ui_principal_id']},
-    {F['ui_invoked_by']},
-    CASE WHEN {F['ui_type']} = 'Root' THEN
-         'arn:aws:iam::' || coalesce({F['ui_account']}, {F['recipient']}, '') || ':root' END)"""
+    nullif({F["ui_principal_id"]}, ''),
+    nullif({F["ui_invoked_by"]}, ''),
+    CASE WHEN {F["ui_type"]} = 'Root' THEN
+         'arn:aws:iam::' || coalesce({F["ui_account"]}, {F["recipient"]}, '') || ':root' END)"""
 
 _REASON = f"""CASE
     WHEN NOT starts_with(ltrim(ev::VARCHAR), '{{') THEN 'not a JSON object'
-    WHEN {F['event_type']} = 'AwsCloudTrailInsight' THEN
+    WHEN {F["event_type"]} = 'AwsCloudTrailInsight' THEN
          'CloudTrail Insights event (a summary of unusual activity, not an access event)'
-    WHEN {F['event_time']} IS NULL AND {F['event_name']} IS NULL THEN
+    WHEN {F["event_time"]} IS NULL AND {F["event_name"]} IS NULL THEN
          'not a CloudTrail event (no eventTime and no eventName)'
-    WHEN {F['event_time']} IS NULL THEN 'missing eventTime'
-    WHEN try_cast({F['event_time']} AS TIMESTAMPTZ) IS NULL THEN
-         'eventTime ' || to_json(left({F['event_time']}, 60)) || ' is not a timestamp'
-    WHEN {F['event_name']} IS NULL OR {F['event_name']} = '' THEN 'missing eventName'
+    WHEN {F["event_time"]} IS NULL THEN 'missing eventTime'
+    WHEN try_cast({F["event_time"]} AS TIMESTAMPTZ) IS NULL THEN
+         'eventTime ' || to_json(left({F["event_time"]}, 60)) || ' is not a timestamp'
+    WHEN {F["event_name"]} IS NULL OR {F["event_name"]} = '' THEN 'missing eventName'
     END"""
 
 _STAGE_SQL = f"""
 INSERT INTO {events.STAGE}
-SELECT pos, {_REASON},
-       coalesce({F['event_id']}, 'h:' || md5(ev::VARCHAR)),
-       try_cast({F['event_time']} AS TIMESTAMPTZ),
+SELECT run_id, pos, {_REASON},
+       coalesce({F["event_id"]}, 'h:' || md5(ev::VARCHAR)),
+       try_cast({F["event_time"]} AS TIMESTAMPTZ),
        {_PRINCIPAL},
-       coalesce({F['ui_type']}, CASE WHEN {F['ui_invoked_by']} IS NOT NULL THEN 'AWSService' END),
-       {F['ui_issuer_arn']},
-       coalesce({F['recipient']}, {F['ui_account']}),
-       {F['region']},
-       {F['source_ip']},
-       {F['user_agent']},
-       regexp_replace({F['event_source']}, '\\.amazonaws\\.com$', ''),
-       {F['event_name']},
-       {action_class_sql(F['event_name'])},
+       CASE WHEN {_ANONYMOUS} THEN 'anonymous'
+            ELSE coalesce({F["ui_type"]}, CASE WHEN {F["ui_invoked_by"]} IS NOT NULL THEN 'AWSService' END) END,
+       {F["ui_issuer_arn"]},
+       coalesce({F["recipient"]}, {F["ui_account"]}),
+       {F["region"]},
+       {F["source_ip"]},
+       {F["user_agent"]},
+       regexp_replace({F["event_source"]}, '\\.amazonaws\\.com$', ''),
+       {F["event_name"]},
+       {action_class_sql(F["event_name"])},
        {_RESOURCE},
-       CASE WHEN {F['error_code']} IS NOT NULL OR {F['console_login']} = 'Failure' THEN 'failure'
+       CASE WHEN {F["error_code"]} IS NOT NULL OR {F["console_login"]} = 'Failure' THEN 'failure'
             ELSE 'success' END,
-       coalesce({F['error_code']}, CASE WHEN {F['console_login']} = 'Failure' THEN 'Failure' END),
-       {F['error_message']},
-       try_cast(try_cast({F['bytes_out']} AS DOUBLE) AS BIGINT),
-       try_cast(try_cast({F['bytes_in']} AS DOUBLE) AS BIGINT),
+       coalesce({F["error_code"]}, CASE WHEN {F["console_login"]} = 'Failure' THEN 'Failure' END),
+       {F["error_message"]},
+       try_cast(try_cast({F["bytes_out"]} AS DOUBLE) AS BIGINT),
+       try_cast(try_cast({F["bytes_in"]} AS DOUBLE) AS BIGINT),
        NULL, NULL,
-       {F['auth_method']},
+       {F["auth_method"]},
        ev::VARCHAR
 FROM (
-    SELECT pos, ev, json_extract_string(ev, {_PATH_LIST}) AS f
-    FROM (SELECT pos, __UNWRAP__ AS ev FROM {_RECORDS})
+    SELECT run_id, pos, ev, json_extract_string(ev, {_PATH_LIST}) AS f
+    FROM (SELECT run_id, pos, __UNWRAP__ AS ev FROM {_RECORDS})
 )
 """  # noqa: S608
 
-_LOOKS_LIKE_EVENT = re.compile(r'"(eventVersion|eventversion|eventName|eventname|eventSource|CloudTrailEvent)"')
+_LOOKS_LIKE_EVENT = re.compile(
+    r'"(eventVersion|eventversion|eventName|eventname|eventSource|CloudTrailEvent)"'
+)
 _RECORDS_KEY = re.compile(r'^\s*\{\s*"Records"\s*:', re.ASCII)
 
 
@@ -220,7 +234,11 @@ class CloudTrail:
         text = sample.stripped
         if _RECORDS_KEY.match(text) and _LOOKS_LIKE_EVENT.search(text[:20000]):
             return CERTAIN
-        if text.startswith(("{", "[")) and '"Records"' in text[:2000] and _LOOKS_LIKE_EVENT.search(text[:20000]):
+        if (
+            text.startswith(("{", "["))
+            and '"Records"' in text[:2000]
+            and _LOOKS_LIKE_EVENT.search(text[:20000])
+        ):
             return CERTAIN
         records = sample.first_records
         if records and sum(_is_event(r) for r in records[:20]) >= max(1, len(records[:20]) // 2):
@@ -234,31 +252,45 @@ class CloudTrail:
             return LIKELY
         return NO
 
-    def load(self, ctx: LoadContext) -> None:
-        events.create_stage(ctx)
-        shape = self._shape(ctx.sample)
-        unwrap = "rec"
-        if shape == "records" and not ctx.exact:
+    def groupable(self, sample: Sample) -> bool:
+        """Delivered Records files are loaded many at a time (they are small and numerous)."""
+        return self._shape(sample) == "records"
+
+    def load_group(self, ctxs: list[LoadContext]) -> None:
+        """Load delivered Records files together: one normalization pass for all of them."""
+        cur = ctxs[0].cur
+        _create_records(cur)
+        for ctx in ctxs:
             self._records_fast(ctx)
-            kind = "record"
-        elif shape == "records":
-            self._document(ctx)
-            kind = "record"
-        elif shape == "lines" and not ctx.exact:
+        self._finish(ctxs, "rec", "record")
+
+    def load(self, ctx: LoadContext) -> None:
+        shape = self._shape(ctx.sample)
+        if shape == "records" and not ctx.exact:
+            self.load_group([ctx])
+            return
+        _create_records(ctx.cur)
+        if shape == "lines" and not ctx.exact:
             self._lines_fast(ctx)
-            kind, unwrap = "record", _UNWRAP
+            kind = "record"
         elif shape == "lines":
             self._lines_exact(ctx)
-            kind, unwrap = "line", _UNWRAP
+            kind = "line"
         else:
             self._document(ctx)
-            kind, unwrap = "record", _UNWRAP
-        ctx.cur.execute(_STAGE_SQL.replace("__UNWRAP__", unwrap))
-        ctx.cur.execute(f"DROP TABLE {_RECORDS}")
-        if shape == "lines" and not ctx.exact and _has_rejects(ctx):
-            raise NeedsExactPass  # positions of rejected lines must be exact line numbers
-        events.finish_events(ctx, kind)
-        events.drop_stage(ctx)
+            kind = "record"
+        self._finish([ctx], _UNWRAP, kind, exact_positions=shape == "lines" and not ctx.exact)
+
+    @staticmethod
+    def _finish(ctxs: list[LoadContext], unwrap: str, kind: str, *, exact_positions: bool = False) -> None:
+        cur = ctxs[0].cur
+        events.create_stage(cur)
+        cur.execute(_STAGE_SQL.replace("__UNWRAP__", unwrap))
+        cur.execute(f"DROP TABLE {_RECORDS}")
+        if exact_positions and _has_rejects(ctxs[0]):
+            raise NeedsExactPass  # rejected lines must be reported with exact line numbers
+        events.finish_events(ctxs, kind)
+        events.drop_stage(cur)
 
     @staticmethod
     def _shape(sample: Sample) -> str:
@@ -274,11 +306,10 @@ class CloudTrail:
     def _records_fast(self, ctx: LoadContext) -> None:
         """Delivered files: DuckDB's JSON parser splits Records (much faster and leaner than
         read_json on one large object); anything unusual goes through the Python document path."""
-        text = read_all_text(ctx.path, _MAX_DOCUMENT)
-        ctx.cur.execute(f"CREATE OR REPLACE TEMP TABLE {_RECORDS} (pos BIGINT, rec JSON)")
+        text = read_all_text(ctx.path, ctx.config.max_document_bytes)
         try:
             ctx.cur.execute(
-                f"INSERT INTO {_RECORDS} SELECT n, rec "  # noqa: S608
+                f"INSERT INTO {_RECORDS} SELECT {ctx.run_id:d}, n, rec "  # noqa: S608
                 "FROM unnest(json_extract(?::VARCHAR, '$.Records[*]')) WITH ORDINALITY AS u(rec, n)",
                 [text],
             )
@@ -288,15 +319,15 @@ class CloudTrail:
     def _lines_fast(self, ctx: LoadContext) -> None:
         try:
             ctx.cur.execute(
-                f"CREATE OR REPLACE TEMP TABLE _ct_lines AS SELECT json AS rec "  # noqa: S608
+                "CREATE OR REPLACE TEMP TABLE _ct_lines AS SELECT json AS rec "
                 "FROM read_ndjson_objects(?, compression=?, maximum_object_size=?)",
                 [str(ctx.path), "gzip" if ctx.sample.gzip else "none", ctx.config.max_record_bytes],
             )
         except duckdb.Error as exc:
             raise NeedsExactPass from exc
         ctx.cur.execute(
-            f"CREATE OR REPLACE TEMP TABLE {_RECORDS} AS "  # noqa: S608
-            "SELECT rowid - (SELECT min(rowid) FROM _ct_lines) + 1 AS pos, rec FROM _ct_lines"
+            f"INSERT INTO {_RECORDS} SELECT {ctx.run_id:d}, "  # noqa: S608
+            "rowid - (SELECT min(rowid) FROM _ct_lines) + 1 AS pos, rec FROM _ct_lines"
         )
         ctx.cur.execute("DROP TABLE _ct_lines")
 
@@ -305,8 +336,13 @@ class CloudTrail:
         buffer = _RecordBuffer(ctx)
         for line in iter_lines(ctx.path, limit):
             if line.data is None:
-                ctx.reject(line.number, "line", f"record is {line.size:,} bytes, over the {limit:,}-byte limit",
-                           line.head, line.size)
+                ctx.reject(
+                    line.number,
+                    "line",
+                    f"record is {line.size:,} bytes, over the {limit:,}-byte limit",
+                    line.head,
+                    line.size,
+                )
                 continue
             if not line.data.strip():
                 continue
@@ -321,7 +357,7 @@ class CloudTrail:
     def _document(self, ctx: LoadContext) -> None:
         """JSON documents read in Python: an event, an array, lookup-events output, or Records
         containers (one or several back to back)."""
-        text = read_all_text(ctx.path, _MAX_DOCUMENT)
+        text = read_all_text(ctx.path, ctx.config.max_document_bytes)
         buffer = _RecordBuffer(ctx)
         number = 0
         for doc in _json_values(text):
@@ -361,8 +397,11 @@ def _records_of(doc: Any) -> list[Any]:
 
 def _is_lookup(doc: dict[str, Any]) -> bool:
     events_ = doc.get("Events")
-    return isinstance(events_, list) and bool(events_) and isinstance(events_[0], dict) and (
-        "CloudTrailEvent" in events_[0]
+    return (
+        isinstance(events_, list)
+        and bool(events_)
+        and isinstance(events_[0], dict)
+        and ("CloudTrailEvent" in events_[0])
     )
 
 
@@ -373,7 +412,6 @@ class _RecordBuffer:
         self.ctx = ctx
         self.pos: list[int] = []
         self.rec: list[str] = []
-        ctx.cur.execute(f"CREATE OR REPLACE TEMP TABLE {_RECORDS} (pos BIGINT, rec JSON)")
 
     def add(self, pos: int, value: Any) -> None:
         self.pos.append(pos)
@@ -387,7 +425,9 @@ class _RecordBuffer:
         batch = pa.table({"pos": pa.array(self.pos, pa.int64()), "rec": pa.array(self.rec, pa.string())})
         self.ctx.cur.register("_ct_batch", batch)
         try:
-            self.ctx.cur.execute(f"INSERT INTO {_RECORDS} SELECT pos, rec::JSON FROM _ct_batch")  # noqa: S608
+            self.ctx.cur.execute(
+                f"INSERT INTO {_RECORDS} SELECT {self.ctx.run_id:d}, pos, rec::JSON FROM _ct_batch"  # noqa: S608
+            )
         finally:
             self.ctx.cur.unregister("_ct_batch")
         self.pos, self.rec = [], []
@@ -396,10 +436,14 @@ class _RecordBuffer:
         self.flush()
 
 
+def _create_records(cur: Cursor) -> None:
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE {_RECORDS} (run_id BIGINT, pos BIGINT, rec JSON)")
+
+
 def _has_rejects(ctx: LoadContext) -> bool:
     row = ctx.cur.execute(
         f"SELECT count(*) FROM {events.STAGE} WHERE reject_reason IS NOT NULL"  # noqa: S608
-    ).fetchone()
+    ).fetchall()[0]
     return bool(row and row[0])
 
 

@@ -10,7 +10,6 @@ from typing import Any, ClassVar
 
 from mlspm.enums import AssetKind
 from mlspm.ingest.assets import (
-    MAX_DOCUMENT_BYTES,
     AssetRecord,
     default_asset_id,
     normalize_environment,
@@ -59,7 +58,7 @@ class CycloneDX:
         return NO
 
     def load(self, ctx: LoadContext) -> None:
-        text = read_all_text(ctx.path, MAX_DOCUMENT_BYTES)
+        text = read_all_text(ctx.path, ctx.config.max_document_bytes)
         bom = parse_lenient(ctx, text)
         if not isinstance(bom, dict) or bom.get("bomFormat") != "CycloneDX":
             raise ValueError('not a CycloneDX JSON document (no top-level "bomFormat": "CycloneDX")')

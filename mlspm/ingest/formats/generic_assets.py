@@ -42,7 +42,6 @@ from typing import Any, ClassVar
 
 from mlspm.enums import AssetKind
 from mlspm.ingest.assets import (
-    MAX_DOCUMENT_BYTES,
     AssetRecord,
     Permission,
     default_asset_id,
@@ -118,7 +117,7 @@ class GenericAssets:
         return NO
 
     def load(self, ctx: LoadContext) -> None:
-        text = read_all_text(ctx.path, MAX_DOCUMENT_BYTES)
+        text = read_all_text(ctx.path, ctx.config.max_document_bytes)
         is_json = text.lstrip().startswith(("[", "{"))
         rows = _json_rows(text) if is_json else _csv_rows(text)
         records: list[AssetRecord] = []

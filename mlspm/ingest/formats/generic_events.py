@@ -39,9 +39,22 @@ from mlspm.ingest.rules import action_class_sql, outcome_from_status_sql
 from mlspm.ingest.source import Sample, iter_lines, open_binary
 
 TEXT_FIELDS = (
-    "event_id", "principal", "principal_type", "principal_role", "account_id", "region", "source_ip",
-    "user_agent", "service", "action", "action_class", "resource", "outcome", "status_code",
-    "error_message", "auth_type",
+    "event_id",
+    "principal",
+    "principal_type",
+    "principal_role",
+    "account_id",
+    "region",
+    "source_ip",
+    "user_agent",
+    "service",
+    "action",
+    "action_class",
+    "resource",
+    "outcome",
+    "status_code",
+    "error_message",
+    "auth_type",
 )
 INT_FIELDS = ("bytes_out", "bytes_in", "object_size")
 FIELDS = ("ts", *TEXT_FIELDS, *INT_FIELDS, "duration_ms", "extra")
@@ -61,21 +74,26 @@ def _ts_sql(expr: str) -> str:
     )
 
 
+def _number_type(name: str) -> str:
+    return "DOUBLE" if name == "duration_ms" else "BIGINT"
+
+
 def _reason_sql() -> str:
     """Why a record cannot be used (NULL when it can). A cheap test clears the common, valid row;
     the detailed checks only run on the rest."""
     classes = ", ".join(f"'{c.value}'" for c in ActionClass)
     outcomes = ", ".join(f"'{o.value}'" for o in Outcome)
     numbers = [*INT_FIELDS, "duration_ms"]
-    fine = " AND ".join([
-        "ts_parsed IS NOT NULL",
-        "length(action) > 0",
-        "(length(principal) > 0 OR length(resource) > 0)",
-        f"(action_class IS NULL OR lower(action_class) IN ({classes}))",
-        f"(outcome IS NULL OR lower(outcome) IN ({outcomes}))",
-        *(f"({n} IS NULL OR try_cast({n} AS {'DOUBLE' if n == 'duration_ms' else 'BIGINT'}) IS NOT NULL)"
-          for n in numbers),
-    ])
+    fine = " AND ".join(
+        [
+            "ts_parsed IS NOT NULL",
+            "length(action) > 0",
+            "(length(principal) > 0 OR length(resource) > 0)",
+            f"(action_class IS NULL OR lower(action_class) IN ({classes}))",
+            f"(outcome IS NULL OR lower(outcome) IN ({outcomes}))",
+            *(f"({n} IS NULL OR try_cast({n} AS {_number_type(n)}) IS NOT NULL)" for n in numbers),
+        ]
+    )
     checks = [
         "WHEN ts IS NULL OR ts = '' THEN 'missing ts'",
         "WHEN ts_parsed IS NULL THEN 'ts ' || to_json(left(ts, 60)) "
@@ -100,15 +118,15 @@ def _reason_sql() -> str:
     return f"CASE WHEN {fine} THEN NULL ELSE CASE " + " ".join(checks) + " ELSE 'invalid record' END END"
 
 
-def _stage_sql(source: str) -> str:
+def _stage_sql(run_id: int, source: str) -> str:
     """INSERT into the stage from ``source``: a relation of pos, raw_line and every field as text."""
-    return f"INSERT INTO {events.STAGE} {_normalized_sql(source)}"  # noqa: S608
+    return f"INSERT INTO {events.STAGE} {_normalized_sql(run_id, source)}"  # noqa: S608
 
 
-def _normalized_sql(source: str) -> str:
+def _normalized_sql(run_id: int, source: str) -> str:
     """The stage's columns computed from ``source`` (pos, raw_line and every field as text)."""
     return f"""
-    SELECT pos, reason, nullif(trim(event_id), ''), ts_parsed,
+    SELECT {run_id:d}::BIGINT, pos, reason, nullif(trim(event_id), ''), ts_parsed,
            nullif(principal, ''), principal_type, principal_role, account_id, region, source_ip,
            user_agent, service, action,
            coalesce(lower(action_class), {action_class_sql("action")}),
@@ -150,11 +168,11 @@ class GenericEvents:
     def sniff(self, sample: Sample) -> int:
         records = sample.first_records
         if records:
-            if all(_REQUIRED_KEYS <= r.keys() for r in records[:5]):
+            if all(r.keys() >= _REQUIRED_KEYS for r in records[:5]):
                 return LIKELY
             return NO
         header = _csv_header(sample)
-        if header and _REQUIRED_KEYS <= set(header):
+        if header and set(header) >= _REQUIRED_KEYS:
             return LIKELY
         return NO
 
@@ -164,36 +182,36 @@ class GenericEvents:
             if not ctx.exact:
                 self._fast_json(ctx)
                 return
-            events.create_stage(ctx)
+            events.create_stage(ctx.cur)
             self._slow_json(ctx)
-            kind = "line"
         else:
-            events.create_stage(ctx)
+            events.create_stage(ctx.cur)
             self._csv(ctx)
-            kind = "line"
         if ctx.cur.execute(
             f"SELECT count(*) FROM {events.STAGE} WHERE event_id IS NULL AND reject_reason IS NULL"  # noqa: S608
-        ).fetchone() != (0,):
+        ).fetchall()[0] != (0,):
             ctx.cur.execute(_DERIVE_IDS)
-        events.finish_events(ctx, kind)
-        events.drop_stage(ctx)
+        events.finish_events([ctx], "line")
+        events.drop_stage(ctx.cur)
 
     # JSON lines: DuckDB reads the file itself; any problem sends the file to the exact slow path.
     def _fast_json(self, ctx: LoadContext) -> None:
         """DuckDB reads, checks and inserts in one pass; any malformed or invalid record (or a
         record without event_id) aborts it, and the file is read again exactly, line by line."""
+        compression = "gzip" if ctx.sample.gzip else "none"
         reader = (
-            "SELECT NULL::BIGINT AS pos, NULL::VARCHAR AS raw_line, * FROM read_json(?, "
+            "SELECT NULL::BIGINT AS pos, NULL::VARCHAR AS raw_line, * FROM read_json(?, "  # noqa: S608
             f"format='newline_delimited', records=true, columns={_JSON_COLUMNS}, "
-            f"compression='{'gzip' if ctx.sample.gzip else 'none'}', maximum_object_size={ctx.config.max_record_bytes:d})"
+            f"compression='{compression}', maximum_object_size={ctx.config.max_record_bytes:d})"
         )
+        names = ", ".join(events.STAGE_NAMES)
         checked = (
-            f"SELECT * FROM ({_normalized_sql(reader)}) n(pos, reject_reason, {', '.join(events.STAGE_NAMES[2:])}) "
+            f"SELECT * FROM ({_normalized_sql(ctx.run_id, reader)}) n({names}) "  # noqa: S608
             "WHERE CASE WHEN reject_reason IS NULL AND event_id IS NOT NULL THEN true "
             "ELSE error('record needs the exact pass') END"
         )
         try:
-            events.insert_events(ctx, checked, [str(ctx.path)])
+            events.insert_events([ctx], checked, [str(ctx.path)])
         except duckdb.Error as exc:
             raise NeedsExactPass from exc
 
@@ -204,8 +222,13 @@ class GenericEvents:
         canon: list[str] = []
         for line in iter_lines(ctx.path, limit):
             if line.data is None:
-                ctx.reject(line.number, "line", f"record is {line.size:,} bytes, over the "
-                           f"{limit:,}-byte limit", line.head, line.size)
+                ctx.reject(
+                    line.number,
+                    "line",
+                    f"record is {line.size:,} bytes, over the {limit:,}-byte limit",
+                    line.head,
+                    line.size,
+                )
                 continue
             if not line.data.strip():
                 continue
@@ -216,8 +239,7 @@ class GenericEvents:
                 ctx.reject(line.number, "line", f"invalid JSON: {exc}", line.data)
                 continue
             if not isinstance(value, dict):
-                ctx.reject(line.number, "line", f"a JSON {type(value).__name__}, not an object",
-                           line.data)
+                ctx.reject(line.number, "line", f"a JSON {type(value).__name__}, not an object", line.data)
                 continue
             pos.append(line.number)
             raw.append(text)
@@ -234,10 +256,13 @@ class GenericEvents:
         ctx.cur.register("_generic_batch", batch)
         try:
             fields = ", ".join(f"j.{f}" for f in FIELDS)
-            ctx.cur.execute(_stage_sql(
-                f"SELECT pos, raw_line, {fields} FROM (SELECT pos, raw_line, "  # noqa: S608
-                f"from_json(canon, '{_FROM_JSON_STRUCT}') AS j FROM _generic_batch)"
-            ))
+            ctx.cur.execute(
+                _stage_sql(
+                    ctx.run_id,
+                    f"SELECT pos, raw_line, {fields} FROM (SELECT pos, raw_line, "  # noqa: S608
+                    f"from_json(canon, '{_FROM_JSON_STRUCT}') AS j FROM _generic_batch)"
+                )
+            )
         finally:
             ctx.cur.unregister("_generic_batch")
 
@@ -263,8 +288,9 @@ class GenericEvents:
             if not any(cell.strip() for cell in row):
                 continue
             if len(row) != len(header):
-                ctx.reject(number, "line", f"has {len(row)} cells, the header has {len(header)}",
-                           _csv_text(row))
+                ctx.reject(
+                    number, "line", f"has {len(row)} cells, the header has {len(header)}", _csv_text(row)
+                )
                 continue
             columns["pos"].append(number)
             columns["raw_line"].append(_csv_text(row))
@@ -279,13 +305,15 @@ class GenericEvents:
     def _stage_csv_batch(self, ctx: LoadContext, columns: dict[str, list[object]]) -> None:
         if not columns["pos"]:
             return
-        batch = pa.table({
-            name: pa.array(values, pa.int64() if name == "pos" else pa.string())
-            for name, values in columns.items()
-        })
+        batch = pa.table(
+            {
+                name: pa.array(values, pa.int64() if name == "pos" else pa.string())
+                for name, values in columns.items()
+            }
+        )
         ctx.cur.register("_generic_batch", batch)
         try:
-            ctx.cur.execute(_stage_sql("SELECT * FROM _generic_batch"))
+            ctx.cur.execute(_stage_sql(ctx.run_id, "SELECT * FROM _generic_batch"))
         finally:
             ctx.cur.unregister("_generic_batch")
 
@@ -295,8 +323,10 @@ class GenericEvents:
             keys.update(record)
         unknown = sorted(keys - set(FIELDS))
         if unknown:
-            ctx.warn("keys not in the generic format were not stored (put them under 'extra'): "
-                     + ", ".join(unknown[:10]))
+            ctx.warn(
+                "keys not in the generic format were not stored (put them under 'extra'): "
+                + ", ".join(unknown[:10])
+            )
 
 
 def _csv_header(sample: Sample) -> list[str] | None:

@@ -1,0 +1,87 @@
+"""The store: migrations, UTC, configuration precedence, and clear errors for locked or foreign files."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from mlspm.config import DB_ENV_VAR, Config, default_db_path
+from mlspm.errors import ConfigError, DatabaseLockedError, StoreError
+from mlspm.store import Store
+from mlspm.store.migrate import available
+
+
+def test_migrations_are_recorded_once(tmp_path):
+    db = tmp_path / "m.duckdb"
+    with Store(db) as store, store.cursor() as cur:
+        versions = cur.execute("SELECT version FROM schema_migrations ORDER BY 1").fetchall()
+    assert [v for (v,) in versions] == [m.version for m in available()]
+    with Store(db) as store, store.cursor() as cur:  # opening again applies nothing twice
+        assert cur.execute("SELECT count(*) FROM schema_migrations").fetchall() == [(len(available()),)]
+        tables = {t for (t,) in cur.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    assert {"access_events", "assets", "lineage", "permissions", "scan_results", "ingest_runs", "rejects",
+            "asset_locators"} <= tables
+
+
+def test_timestamps_are_utc_whatever_the_machine_zone(tmp_path, monkeypatch):
+    monkeypatch.setenv("TZ", "America/Los_Angeles")
+    with Store(tmp_path / "t.duckdb") as store, store.cursor() as cur:
+        row = cur.execute("SELECT strftime(TIMESTAMPTZ '2026-01-01 10:00:00+02', '%H:%M')").fetchall()
+    assert row == [("08:00",)]
+
+
+def test_db_path_precedence(tmp_path):
+    env = {DB_ENV_VAR: str(tmp_path / "env.duckdb"), "HOME": str(tmp_path)}
+    assert Config.from_env(tmp_path / "flag.duckdb", env=env).db_path == tmp_path / "flag.duckdb"
+    assert Config.from_env(None, env=env).db_path == tmp_path / "env.duckdb"
+    assert Config.from_env(None, env={"XDG_DATA_HOME": str(tmp_path)}).db_path == tmp_path / "mlspm" / "mlspm.duckdb"
+    assert default_db_path({"HOME": "/h"}).name == "mlspm.duckdb"
+    with pytest.raises(ConfigError):
+        Config.from_env("  ", env={})
+
+
+def test_a_missing_database_is_a_clear_error_for_readers(tmp_path):
+    with pytest.raises(StoreError, match="no mlspm database") as info:
+        Store(tmp_path / "nothing.duckdb", create=False)
+    assert "mlspm ingest" in info.value.hint
+
+
+def test_a_file_that_is_not_a_database_is_refused_not_overwritten(tmp_path):
+    other = tmp_path / "notes.duckdb"
+    other.write_text("my notes" * 1000)
+    with pytest.raises(StoreError, match="not an mlspm"):
+        Store(other)
+    assert other.read_text().startswith("my notes")
+
+
+def test_a_second_writer_gets_a_clear_message(tmp_path):
+    db = tmp_path / "locked.duckdb"
+    with Store(db):
+        code = (
+            "import sys\nfrom pathlib import Path\nfrom mlspm.store import Store\nfrom mlspm.errors import "
+            "DatabaseLockedError\ntry:\n    Store(Path(sys.argv[1]))\nexcept DatabaseLockedError as e:\n"
+            "    print(e.message); print(e.hint)\n"
+        )
+        out = subprocess.run([sys.executable, "-c", code, str(db)], capture_output=True, text=True, check=True)
+    assert "is in use by process" in out.stdout
+    assert "only one mlspm can write" in out.stdout
+
+
+def test_cli_reports_the_lock_without_a_traceback(tmp_path):
+    db = tmp_path / "locked.duckdb"
+    sample = tmp_path / "ev.jsonl"
+    sample.write_text('{"ts": "2026-01-01T00:00:00Z", "principal": "p", "action": "x"}\n')
+    with Store(db):
+        done = subprocess.run([sys.executable, "-m", "mlspm", "--db", str(db), "ingest", str(sample)],
+                              capture_output=True, text=True, check=False)
+    assert done.returncode == 1
+    assert "error: the database" in done.stderr and "hint:" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_error_classes():
+    assert issubclass(DatabaseLockedError, StoreError)
+    err = StoreError("m", hint="h")
+    assert (str(err), err.hint) == ("m", "h")
