@@ -6,8 +6,16 @@ import json
 import subprocess
 import sys
 
-CORE = ["mlspm", "mlspm.config", "mlspm.store", "mlspm.ingest", "mlspm.ingest.formats", "mlspm.cli",
-        "mlspm.store.stats", "mlspm.text"]
+CORE = [
+    "mlspm",
+    "mlspm.config",
+    "mlspm.store",
+    "mlspm.ingest",
+    "mlspm.ingest.formats",
+    "mlspm.cli",
+    "mlspm.store.stats",
+    "mlspm.text",
+]
 
 
 def _loaded_after(code: str) -> set[str]:
@@ -35,8 +43,17 @@ def test_no_code_deserializes_models():
     offenders = []
     for path in [*root.glob("mlspm/**/*.py"), *root.glob("analyzers/**/*.py"), *root.glob("tui/**/*.py")]:
         text = path.read_text()
-        for call in ("pickle.load(", "pickle.loads(", "torch.load(", "joblib.load(", "dill.load", "np.load(",
-                     "numpy.load(", "read_pickle(", "cloudpickle.load"):
+        for call in (
+            "pickle.load(",
+            "pickle.loads(",
+            "torch.load(",
+            "joblib.load(",
+            "dill.load",
+            "np.load(",
+            "numpy.load(",
+            "read_pickle(",
+            "cloudpickle.load",
+        ):
             if call in text:
                 offenders.append(f"{path.relative_to(root)}: {call}")
     assert not offenders

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import click
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -15,6 +16,7 @@ from mlspm.config import Config
 from mlspm.errors import ConfigError
 from mlspm.ingest import FileResult, IngestReport, Status, ingest_paths
 from mlspm.store import Store
+from mlspm.text import printable
 
 _STATUS_STYLE = {
     Status.LOADED: "green",
@@ -80,7 +82,8 @@ def _run(store: Store, paths: list[Path], config: Config, force: object, *, quie
 
         def hook(stage: str, path: Path, result: FileResult | None) -> None:
             if stage == "start":
-                progress.update(task, description=f"loading {_short(path)}")
+                # The description is Rich markup: a crafted file name must stay text.
+                progress.update(task, description=f"loading {escape(printable(_short(path)))}")
             else:
                 progress.advance(task)
 

@@ -8,8 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import pyarrow as pa
-
+from mlspm.ingest.bulk import temp_table
 from mlspm.ingest.context import LoadContext
 from mlspm.store import Cursor
 
@@ -173,15 +172,13 @@ _ASSET_COLUMNS = (
     "raw",
     "run_id",
 )
-_ASSET_SCHEMA = pa.schema(
-    [
-        *((name, pa.string()) for name in _ASSET_COLUMNS[:10]),
-        ("public", pa.bool_()),
-        ("encrypted", pa.bool_()),
-        *((name, pa.string()) for name in _ASSET_COLUMNS[12:15]),
-        ("run_id", pa.int64()),
-    ]
-)
+_ASSET_TYPES = [
+    *((name, "VARCHAR") for name in _ASSET_COLUMNS[:10]),
+    ("public", "BOOLEAN"),
+    ("encrypted", "BOOLEAN"),
+    *((name, "VARCHAR") for name in _ASSET_COLUMNS[12:15]),
+    ("run_id", "BIGINT"),
+]
 
 _UPSERT = f"""
 INSERT INTO assets ({", ".join(_ASSET_COLUMNS)}, updated_at)
@@ -295,10 +292,10 @@ def write_assets(ctx: LoadContext, records: Iterable[AssetRecord]) -> int:
             if p.principal:
                 grants.setdefault((p.principal, a.asset_id, p.privilege), p.granted_by)
     cur = ctx.cur
-    _run(cur, _UPSERT, [], "_mlspm_assets", _table(_ASSET_SCHEMA, rows))
+    _run(cur, _UPSERT, [], "_mlspm_assets", _ASSET_TYPES, rows)
     if locators:
         _run(
-            cur, _ADD_LOCATORS, [run], "_mlspm_locators", _strings(("asset_id", "locator", "kind"), locators)
+            cur, _ADD_LOCATORS, [run], "_mlspm_locators", _strings(("asset_id", "locator", "kind")), locators
         )
     if edges:
         _run(
@@ -306,7 +303,8 @@ def write_assets(ctx: LoadContext, records: Iterable[AssetRecord]) -> int:
             _ADD_EDGES,
             [source, run],
             "_mlspm_edges",
-            _strings(("src_asset", "relation", "dst_asset"), edges),
+            _strings(("src_asset", "relation", "dst_asset")),
+            edges,
         )
     if grants:
         grant_rows = [(*key, granted_by) for key, granted_by in grants.items()]
@@ -315,7 +313,8 @@ def write_assets(ctx: LoadContext, records: Iterable[AssetRecord]) -> int:
             _ADD_PERMISSIONS,
             [source, run],
             "_mlspm_grants",
-            _strings(("principal", "asset_id", "privilege", "granted_by"), grant_rows),
+            _strings(("principal", "asset_id", "privilege", "granted_by")),
+            grant_rows,
         )
     ctx.counts.loaded += len(assets)
     # New locators can name resources that earlier access events and scan results already mention.
@@ -323,23 +322,19 @@ def write_assets(ctx: LoadContext, records: Iterable[AssetRecord]) -> int:
     return len(assets)
 
 
-def _table(schema: pa.Schema, rows: Iterable[tuple[Any, ...]]) -> pa.Table:
-    columns = list(zip(*rows)) or [() for _ in schema.names]
-    return pa.Table.from_arrays(
-        [pa.array(list(col), type=f.type) for col, f in zip(columns, schema)], schema=schema
-    )
+def _strings(names: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [(n, "VARCHAR") for n in names]
 
 
-def _strings(names: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> pa.Table:
-    return _table(pa.schema([(n, pa.string()) for n in names]), rows)
-
-
-def _run(cur: Cursor, sql: str, params: list[Any], view: str, batch: pa.Table) -> None:
-    """Run ``sql`` with ``batch`` visible as ``view`` (a fixed name from this module)."""
-    # DuckDB refuses register() while an earlier execute() (e.g. a fetchone()) has unread rows.
-    cur.complete()
-    cur.register(view, batch)
-    try:
-        cur.execute(sql, params).fetchall()
-    finally:
-        cur.unregister(view)
+def _run(
+    cur: Cursor,
+    sql: str,
+    params: list[Any],
+    view: str,
+    columns: list[tuple[str, str]],
+    rows: Iterable[tuple[Any, ...]],
+) -> None:
+    """Run ``sql`` with ``rows`` visible as the temp table ``view`` (a fixed name from this module)."""
+    temp_table(cur, view, columns, rows)
+    cur.execute(sql, params).fetchall()
+    cur.execute(f"DROP TABLE {view}")

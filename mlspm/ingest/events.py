@@ -12,45 +12,42 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import pyarrow as pa
-
-from mlspm.ingest.arrow_io import insert_arrow
+from mlspm.ingest.bulk import temp_table
 from mlspm.ingest.context import LoadContext
 from mlspm.store import Cursor
 
 STAGE = "_stage_events"
 _RUNS = "_stage_runs"
 
-# (column, DuckDB type, Arrow type) — the normalized event as every format stages it.
-STAGE_COLUMNS: tuple[tuple[str, str, pa.DataType], ...] = (
-    ("run_id", "BIGINT", pa.int64()),
-    ("pos", "BIGINT", pa.int64()),
-    ("reject_reason", "VARCHAR", pa.string()),
-    ("event_id", "VARCHAR", pa.string()),
-    ("ts", "TIMESTAMPTZ", pa.timestamp("us", tz="UTC")),
-    ("principal", "VARCHAR", pa.string()),
-    ("principal_type", "VARCHAR", pa.string()),
-    ("principal_role", "VARCHAR", pa.string()),
-    ("account_id", "VARCHAR", pa.string()),
-    ("region", "VARCHAR", pa.string()),
-    ("source_ip", "VARCHAR", pa.string()),
-    ("user_agent", "VARCHAR", pa.string()),
-    ("service", "VARCHAR", pa.string()),
-    ("action", "VARCHAR", pa.string()),
-    ("action_class", "VARCHAR", pa.string()),
-    ("resource", "VARCHAR", pa.string()),
-    ("outcome", "VARCHAR", pa.string()),
-    ("status_code", "VARCHAR", pa.string()),
-    ("error_message", "VARCHAR", pa.string()),
-    ("bytes_out", "BIGINT", pa.int64()),
-    ("bytes_in", "BIGINT", pa.int64()),
-    ("object_size", "BIGINT", pa.int64()),
-    ("duration_ms", "DOUBLE", pa.float64()),
-    ("auth_type", "VARCHAR", pa.string()),
-    ("raw", "VARCHAR", pa.string()),
+# (column, DuckDB type) — the normalized event as every format stages it.
+STAGE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("run_id", "BIGINT"),
+    ("pos", "BIGINT"),
+    ("reject_reason", "VARCHAR"),
+    ("event_id", "VARCHAR"),
+    ("ts", "TIMESTAMPTZ"),
+    ("principal", "VARCHAR"),
+    ("principal_type", "VARCHAR"),
+    ("principal_role", "VARCHAR"),
+    ("account_id", "VARCHAR"),
+    ("region", "VARCHAR"),
+    ("source_ip", "VARCHAR"),
+    ("user_agent", "VARCHAR"),
+    ("service", "VARCHAR"),
+    ("action", "VARCHAR"),
+    ("action_class", "VARCHAR"),
+    ("resource", "VARCHAR"),
+    ("outcome", "VARCHAR"),
+    ("status_code", "VARCHAR"),
+    ("error_message", "VARCHAR"),
+    ("bytes_out", "BIGINT"),
+    ("bytes_in", "BIGINT"),
+    ("object_size", "BIGINT"),
+    ("duration_ms", "DOUBLE"),
+    ("auth_type", "VARCHAR"),
+    ("raw", "VARCHAR"),
 )
 STAGE_NAMES = tuple(c[0] for c in STAGE_COLUMNS)
-STAGE_ARROW_SCHEMA = pa.schema([(name, arrow) for name, _, arrow in STAGE_COLUMNS])
 EVENT_FIELDS = STAGE_NAMES[3:]
 """The access_events columns a format fills (all but id, asset_id, source_format, run_id, source_pos)."""
 
@@ -61,7 +58,7 @@ _SAME_CONTENT = " AND ".join(f"b.{c} IS NOT DISTINCT FROM a.{c}" for c in _CONTE
 
 
 def create_stage(cur: Cursor) -> None:
-    cols = ", ".join(f"{name} {sql_type}" for name, sql_type, _ in STAGE_COLUMNS)
+    cols = ", ".join(f"{name} {sql_type}" for name, sql_type in STAGE_COLUMNS)
     cur.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} ({cols})")
 
 
@@ -183,7 +180,6 @@ def _warn_reused_ids(ctxs: Sequence[LoadContext], lo: object, hi: object) -> Non
 
 
 def _register_runs(cur: Cursor, ctxs: Sequence[LoadContext]) -> None:
-    cur.execute(f"CREATE OR REPLACE TEMP TABLE {_RUNS} (run_id BIGINT, path VARCHAR)")
-    runs = pa.table({"run_id": pa.array([c.run_id for c in ctxs], pa.int64()),
-                     "path": pa.array([str(c.path) for c in ctxs], pa.string())})
-    insert_arrow(cur, _RUNS, runs)
+    temp_table(
+        cur, _RUNS, [("run_id", "BIGINT"), ("path", "VARCHAR")], [(c.run_id, str(c.path)) for c in ctxs]
+    )

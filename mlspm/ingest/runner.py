@@ -196,7 +196,7 @@ class _Ingest:
                     _insert_run(cur, p.result, self.report.batch_id)
         except (DatabaseLockedError, ReadOnlyError):
             raise
-        except Exception:  # noqa: BLE001 — the group is rolled back; each file gets its own chance
+        except Exception:
             for p in group:
                 p.result.counts = Counts()
                 self._load_one(p)
@@ -238,8 +238,14 @@ class _Ingest:
         result = pending.result
         result.run_id = _next_run_id(cur)
         return LoadContext(
-            cur=cur, path=result.path, run_id=result.run_id, sample=pending.sample, config=self.config,
-            format_name=pending.fmt.name, target_table=pending.fmt.target_table, exact=exact,
+            cur=cur,
+            path=result.path,
+            run_id=result.run_id,
+            sample=pending.sample,
+            config=self.config,
+            format_name=pending.fmt.name,
+            target_table=pending.fmt.target_table,
+            exact=exact,
         )
 
     @staticmethod
@@ -278,8 +284,13 @@ class _Ingest:
                 if result.counts.rejected:
                     cur.execute(
                         "INSERT INTO rejects VALUES (?, ?, NULL, 'file', ?, ?, ?)",
-                        [result.run_id, str(result.path), result.message or result.status, result.head,
-                         result.size],
+                        [
+                            result.run_id,
+                            str(result.path),
+                            result.message or result.status,
+                            result.head,
+                            result.size,
+                        ],
                     )
                 _insert_run(cur, result, self.report.batch_id)
 
@@ -310,9 +321,20 @@ def _insert_run(cur: Cursor, result: FileResult, batch_id: str) -> None:
     cur.execute(
         "INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)",
         [
-            result.run_id, batch_id, str(result.path), result.sha256, result.size, result.format,
-            result.status, getattr(result, "target_table", None), result.counts.loaded,
-            result.counts.duplicate, result.counts.rejected, result.message, result.started_at, __version__,
+            result.run_id,
+            batch_id,
+            str(result.path),
+            result.sha256,
+            result.size,
+            result.format,
+            result.status,
+            getattr(result, "target_table", None),
+            result.counts.loaded,
+            result.counts.duplicate,
+            result.counts.rejected,
+            result.message,
+            result.started_at,
+            __version__,
         ],
     )
 
@@ -325,8 +347,8 @@ def _next_run_id(cur: Cursor) -> int:
 def _loaded_hashes(store: Store) -> dict[str, Any]:
     with store.cursor() as cur:
         rows = cur.execute(
-            "SELECT sha256, min_by(path, run_id) FROM ingest_runs WHERE status = 'loaded' AND sha256 IS NOT NULL "
-            "GROUP BY 1"
+            "SELECT sha256, min_by(path, run_id) FROM ingest_runs "
+            "WHERE status = 'loaded' AND sha256 IS NOT NULL GROUP BY 1"
         ).fetchall()
     return {str(sha): str(path) for sha, path in rows}
 

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 
-def mlspm(*args: str, db: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def mlspm(
+    *args: str, db: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     cmd = [sys.executable, "-m", "mlspm", *(["--db", str(db)] if db else []), *args]
     return subprocess.run(cmd, capture_output=True, text=True, check=False, env={**os.environ, **(env or {})})
 
@@ -28,9 +30,11 @@ def test_help_explains_the_tool_and_the_database_location():
 def test_ingest_a_mixed_folder_then_stats(tmp_path, real_samples):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    for rel in ("s3_access_logs/awsdocs_LogFormat_example_5records.log",
-                "cloudtrail/aws_docs/sagemaker_devguide_01_CreateEndpoint.json",
-                "inventory/cyclonedx_mlbom/Model-Card-With-Dataset_bom.cdx1.7.json"):
+    for rel in (
+        "s3_access_logs/awsdocs_LogFormat_example_5records.log",
+        "cloudtrail/aws_docs/sagemaker_devguide_01_CreateEndpoint.json",
+        "inventory/cyclonedx_mlbom/Model-Card-With-Dataset_bom.cdx1.7.json",
+    ):
         (inbox / Path(rel).name).write_bytes((real_samples / rel).read_bytes())
     (inbox / "notes.txt").write_text("not a log\n")
     db = tmp_path / "x.duckdb"

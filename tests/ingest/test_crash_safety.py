@@ -33,9 +33,18 @@ print("finished", flush=True)
 def _events(path: Path, n: int, prefix: str, *, bad_last: bool = False) -> Path:
     with open(path, "w") as fh:
         for i in range(n):
-            fh.write(json.dumps({"event_id": f"{prefix}{i}", "ts": "2026-01-01T00:00:00Z",
-                                 "principal": f"user{i % 97}", "action": "GetObject",
-                                 "resource": f"s3://bucket/key/{i}"}) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "event_id": f"{prefix}{i}",
+                        "ts": "2026-01-01T00:00:00Z",
+                        "principal": f"user{i % 97}",
+                        "action": "GetObject",
+                        "resource": f"s3://bucket/key/{i}",
+                    }
+                )
+                + "\n"
+            )
         if bad_last:  # forces a second, exact pass over the file: more time to be killed in
             fh.write("not json\n")
     return path
@@ -45,8 +54,12 @@ def test_sigkill_mid_file_leaves_no_partial_rows(tmp_path):
     db = tmp_path / "mlspm.duckdb"
     small = _events(tmp_path / "a-small.jsonl", 50, "a")
     big = _events(tmp_path / "b-big.jsonl", 400_000, "b", bad_last=True)
-    child = subprocess.Popen([sys.executable, "-c", _CHILD, str(db), str(small), str(big)],
-                             stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    child = subprocess.Popen(
+        [sys.executable, "-c", _CHILD, str(db), str(small), str(big)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     assert child.stdout is not None
     for line in child.stdout:
         if line.strip() == "start b-big.jsonl":
@@ -57,8 +70,10 @@ def test_sigkill_mid_file_leaves_no_partial_rows(tmp_path):
     child.wait()
 
     with Store(db) as store, store.cursor() as cur:
-        events = cur.execute("SELECT count(*) FILTER (WHERE event_id LIKE 'a%'), "
-                             "count(*) FILTER (WHERE event_id LIKE 'b%') FROM access_events").fetchall()
+        events = cur.execute(
+            "SELECT count(*) FILTER (WHERE event_id LIKE 'a%'), "
+            "count(*) FILTER (WHERE event_id LIKE 'b%') FROM access_events"
+        ).fetchall()
         runs = cur.execute("SELECT path, status, rows_loaded FROM ingest_runs").fetchall()
         rejects = cur.execute("SELECT count(*) FROM rejects").fetchall()
     assert events == [(50, 0)]

@@ -8,8 +8,12 @@ from pathlib import Path
 
 
 def _good(path: Path, n: int = 3) -> Path:
-    lines = [json.dumps({"event_id": f"g{i}", "ts": "2026-01-01T00:00:00Z", "principal": "p", "action": "GetObject"})
-             for i in range(n)]
+    lines = [
+        json.dumps(
+            {"event_id": f"g{i}", "ts": "2026-01-01T00:00:00Z", "principal": "p", "action": "GetObject"}
+        )
+        for i in range(n)
+    ]
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -23,8 +27,10 @@ def test_a_directory_of_bad_files_beside_good_ones(tmp_path, ingest, query):
     (d / "binary.bin").write_bytes(bytes(range(256)) * 40)
     (d / "empty.log").write_bytes(b"")
     (d / "blank.log").write_text("  \n\n")
-    (d / "brace.json").write_text('{"Records": [{"eventVersion": "1.08", "eventTime": "2026-01-01T00:00:00Z", '
-                                  '"eventName": "GetObject", "eventSource": "s3.amazonaws.com"}]')
+    (d / "brace.json").write_text(
+        '{"Records": [{"eventVersion": "1.08", "eventTime": "2026-01-01T00:00:00Z", '
+        '"eventName": "GetObject", "eventSource": "s3.amazonaws.com"}]'
+    )
     (d / "latin1.log").write_bytes("caf\xe9 ol\xe9\n".encode("latin-1"))
     (d / "utf16.json").write_bytes('{"a": 1}'.encode("utf-16"))
     (d / "prose.txt").write_text("Dear diary, today I trained a model.\n")
@@ -51,8 +57,10 @@ def test_a_directory_of_bad_files_beside_good_ones(tmp_path, ingest, query):
 
 
 def test_an_s3_line_with_an_impossible_date_is_one_reject(tmp_path, ingest, query):
-    good = ('79a5 bucket [06/Feb/2019:00:00:38 +0000] 192.0.2.3 79a5 3E57427F3EXAMPLE REST.GET.OBJECT key '
-            '"GET /bucket/key HTTP/1.1" 200 - 113 113 7 - "-" "S3Console/0.4" -')
+    good = (
+        "79a5 bucket [06/Feb/2019:00:00:38 +0000] 192.0.2.3 79a5 3E57427F3EXAMPLE REST.GET.OBJECT key "
+        '"GET /bucket/key HTTP/1.1" 200 - 113 113 7 - "-" "S3Console/0.4" -'
+    )
     bad = good.replace("06/Feb/2019", "31/Feb/2019").replace("3E57427F3EXAMPLE", "3E57427F3EXAMPLF")
     path = tmp_path / "access.log"
     path.write_text(f"{good}\n{bad}\n")
@@ -63,10 +71,15 @@ def test_an_s3_line_with_an_impossible_date_is_one_reject(tmp_path, ingest, quer
 
 def test_one_50_mb_line_is_rejected_and_the_lines_around_it_load(tmp_path, ingest, query):
     path = _good(tmp_path / "big.jsonl", 2)
-    huge = json.dumps({"ts": "2026-01-01T00:00:00Z", "principal": "p", "action": "x", "extra": {"pad": "a" * (50 << 20)}})
+    huge = json.dumps(
+        {"ts": "2026-01-01T00:00:00Z", "principal": "p", "action": "x", "extra": {"pad": "a" * (50 << 20)}}
+    )
     with open(path, "a") as fh:
         fh.write(huge + "\n")
-        fh.write(json.dumps({"event_id": "after", "ts": "2026-01-01T00:00:01Z", "principal": "p", "action": "y"}) + "\n")
+        fh.write(
+            json.dumps({"event_id": "after", "ts": "2026-01-01T00:00:01Z", "principal": "p", "action": "y"})
+            + "\n"
+        )
     (f,) = ingest(path).files
     assert (f.counts.loaded, f.counts.rejected) == (3, 1)
     (position, reason, size, kept) = query("SELECT position, reason, raw_bytes, strlen(raw) FROM rejects")[0]

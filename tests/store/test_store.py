@@ -21,8 +21,16 @@ def test_migrations_are_recorded_once(tmp_path):
     with Store(db) as store, store.cursor() as cur:  # opening again applies nothing twice
         assert cur.execute("SELECT count(*) FROM schema_migrations").fetchall() == [(len(available()),)]
         tables = {t for (t,) in cur.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-    assert {"access_events", "assets", "lineage", "permissions", "scan_results", "ingest_runs", "rejects",
-            "asset_locators"} <= tables
+    assert {
+        "access_events",
+        "assets",
+        "lineage",
+        "permissions",
+        "scan_results",
+        "ingest_runs",
+        "rejects",
+        "asset_locators",
+    } <= tables
 
 
 def test_timestamps_are_utc_whatever_the_machine_zone(tmp_path, monkeypatch):
@@ -36,7 +44,10 @@ def test_db_path_precedence(tmp_path):
     env = {DB_ENV_VAR: str(tmp_path / "env.duckdb"), "HOME": str(tmp_path)}
     assert Config.from_env(tmp_path / "flag.duckdb", env=env).db_path == tmp_path / "flag.duckdb"
     assert Config.from_env(None, env=env).db_path == tmp_path / "env.duckdb"
-    assert Config.from_env(None, env={"XDG_DATA_HOME": str(tmp_path)}).db_path == tmp_path / "mlspm" / "mlspm.duckdb"
+    assert (
+        Config.from_env(None, env={"XDG_DATA_HOME": str(tmp_path)}).db_path
+        == tmp_path / "mlspm" / "mlspm.duckdb"
+    )
     assert default_db_path({"HOME": "/h"}).name == "mlspm.duckdb"
     with pytest.raises(ConfigError):
         Config.from_env("  ", env={})
@@ -64,7 +75,9 @@ def test_a_second_writer_gets_a_clear_message(tmp_path):
             "DatabaseLockedError\ntry:\n    Store(Path(sys.argv[1]))\nexcept DatabaseLockedError as e:\n"
             "    print(e.message); print(e.hint)\n"
         )
-        out = subprocess.run([sys.executable, "-c", code, str(db)], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", code, str(db)], capture_output=True, text=True, check=True
+        )
     assert "is in use by process" in out.stdout
     assert "only one mlspm can write" in out.stdout
 
@@ -74,8 +87,12 @@ def test_cli_reports_the_lock_without_a_traceback(tmp_path):
     sample = tmp_path / "ev.jsonl"
     sample.write_text('{"ts": "2026-01-01T00:00:00Z", "principal": "p", "action": "x"}\n')
     with Store(db):
-        done = subprocess.run([sys.executable, "-m", "mlspm", "--db", str(db), "ingest", str(sample)],
-                              capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [sys.executable, "-m", "mlspm", "--db", str(db), "ingest", str(sample)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
     assert done.returncode == 1
     assert "error: the database" in done.stderr and "hint:" in done.stderr
     assert "Traceback" not in done.stderr + done.stdout

@@ -14,9 +14,9 @@ import re
 from typing import Any, ClassVar
 
 import duckdb
-import pyarrow as pa
 
 from mlspm.ingest import events
+from mlspm.ingest.bulk import RowBuffer
 from mlspm.ingest.context import LoadContext, NeedsExactPass
 from mlspm.ingest.formats.base import CERTAIN, LIKELY, NO
 from mlspm.ingest.rules import action_class_sql
@@ -24,7 +24,6 @@ from mlspm.ingest.source import Sample, iter_lines, read_all_text
 from mlspm.store import Cursor
 
 _RECORDS = "_ct_records"
-_BATCH = 20_000
 
 # Event fields read with one JSON parse per record: (name, camelCase path, lower-case twin or None).
 _FIELDS: tuple[tuple[str, str, str | None], ...] = (
@@ -178,7 +177,8 @@ SELECT run_id, pos, {_REASON},
        try_cast({F["event_time"]} AS TIMESTAMPTZ),
        {_PRINCIPAL},
        CASE WHEN {_ANONYMOUS} THEN 'anonymous'
-            ELSE coalesce({F["ui_type"]}, CASE WHEN {F["ui_invoked_by"]} IS NOT NULL THEN 'AWSService' END) END,
+            ELSE coalesce({F["ui_type"]},
+                          CASE WHEN {F["ui_invoked_by"]} IS NOT NULL THEN 'AWSService' END) END,
        {F["ui_issuer_arn"]},
        coalesce({F["recipient"]}, {F["ui_account"]}),
        {F["region"]},
@@ -406,34 +406,17 @@ def _is_lookup(doc: dict[str, Any]) -> bool:
 
 
 class _RecordBuffer:
-    """Python-side records → the ``_ct_records`` temp table in Arrow batches."""
+    """Python-side records → the ``_ct_records`` temp table."""
 
     def __init__(self, ctx: LoadContext) -> None:
         self.ctx = ctx
-        self.pos: list[int] = []
-        self.rec: list[str] = []
+        self.rows = RowBuffer(ctx.cur, _RECORDS, ("run_id", "pos", "rec"))
 
     def add(self, pos: int, value: Any) -> None:
-        self.pos.append(pos)
-        self.rec.append(json.dumps(value, separators=(",", ":")))
-        if len(self.pos) >= _BATCH:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self.pos:
-            return
-        batch = pa.table({"pos": pa.array(self.pos, pa.int64()), "rec": pa.array(self.rec, pa.string())})
-        self.ctx.cur.register("_ct_batch", batch)
-        try:
-            self.ctx.cur.execute(
-                f"INSERT INTO {_RECORDS} SELECT {self.ctx.run_id:d}, pos, rec::JSON FROM _ct_batch"  # noqa: S608
-            )
-        finally:
-            self.ctx.cur.unregister("_ct_batch")
-        self.pos, self.rec = [], []
+        self.rows.append((self.ctx.run_id, pos, json.dumps(value, separators=(",", ":"))))
 
     def close(self) -> None:
-        self.flush()
+        self.rows.flush()
 
 
 def _create_records(cur: Cursor) -> None:

@@ -29,10 +29,10 @@ import json
 from typing import Any, ClassVar
 
 import duckdb
-import pyarrow as pa
 
 from mlspm.enums import ActionClass, Outcome
 from mlspm.ingest import events
+from mlspm.ingest.bulk import temp_table
 from mlspm.ingest.context import LoadContext, NeedsExactPass
 from mlspm.ingest.formats.base import LIKELY, NO
 from mlspm.ingest.rules import action_class_sql, outcome_from_status_sql
@@ -120,7 +120,7 @@ def _reason_sql() -> str:
 
 def _stage_sql(run_id: int, source: str) -> str:
     """INSERT into the stage from ``source``: a relation of pos, raw_line and every field as text."""
-    return f"INSERT INTO {events.STAGE} {_normalized_sql(run_id, source)}"  # noqa: S608
+    return f"INSERT INTO {events.STAGE} {_normalized_sql(run_id, source)}"
 
 
 def _normalized_sql(run_id: int, source: str) -> str:
@@ -252,19 +252,17 @@ class GenericEvents:
     def _stage_json_batch(self, ctx: LoadContext, pos: list[int], raw: list[str], canon: list[str]) -> None:
         if not pos:
             return
-        batch = pa.table({"pos": pa.array(pos, pa.int64()), "raw_line": raw, "canon": canon})
-        ctx.cur.register("_generic_batch", batch)
-        try:
-            fields = ", ".join(f"j.{f}" for f in FIELDS)
-            ctx.cur.execute(
-                _stage_sql(
-                    ctx.run_id,
-                    f"SELECT pos, raw_line, {fields} FROM (SELECT pos, raw_line, "  # noqa: S608
-                    f"from_json(canon, '{_FROM_JSON_STRUCT}') AS j FROM _generic_batch)"
-                )
+        columns = [("pos", "BIGINT"), ("raw_line", "VARCHAR"), ("canon", "VARCHAR")]
+        temp_table(ctx.cur, "_generic_batch", columns, zip(pos, raw, canon, strict=True))
+        fields = ", ".join(f"j.{f}" for f in FIELDS)
+        ctx.cur.execute(
+            _stage_sql(
+                ctx.run_id,
+                f"SELECT pos, raw_line, {fields} FROM (SELECT pos, raw_line, "  # noqa: S608
+                f"from_json(canon, '{_FROM_JSON_STRUCT}') AS j FROM _generic_batch)",
             )
-        finally:
-            ctx.cur.unregister("_generic_batch")
+        )
+        ctx.cur.execute("DROP TABLE _generic_batch")
 
     def _csv(self, ctx: LoadContext) -> None:
         """CSV with a header row; cells are text, an empty cell is missing."""
@@ -305,17 +303,10 @@ class GenericEvents:
     def _stage_csv_batch(self, ctx: LoadContext, columns: dict[str, list[object]]) -> None:
         if not columns["pos"]:
             return
-        batch = pa.table(
-            {
-                name: pa.array(values, pa.int64() if name == "pos" else pa.string())
-                for name, values in columns.items()
-            }
-        )
-        ctx.cur.register("_generic_batch", batch)
-        try:
-            ctx.cur.execute(_stage_sql(ctx.run_id, "SELECT * FROM _generic_batch"))
-        finally:
-            ctx.cur.unregister("_generic_batch")
+        types = [(name, "BIGINT" if name == "pos" else "VARCHAR") for name in columns]
+        temp_table(ctx.cur, "_generic_batch", types, zip(*columns.values(), strict=True))
+        ctx.cur.execute(_stage_sql(ctx.run_id, "SELECT * FROM _generic_batch"))
+        ctx.cur.execute("DROP TABLE _generic_batch")
 
     def _warn_unknown_keys(self, ctx: LoadContext) -> None:
         keys: set[str] = set()

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from urllib.parse import unquote_plus
 
 from mlspm.ingest import events
-from mlspm.ingest.arrow_io import ColumnBuffer
+from mlspm.ingest.bulk import RowBuffer
 from mlspm.ingest.context import LoadContext
 from mlspm.ingest.formats.base import CERTAIN, LIKELY, MAYBE, NO
 from mlspm.ingest.rules import action_class, outcome_from_status
@@ -355,7 +355,7 @@ class S3AccessLog:
     def load_group(self, ctxs: list[LoadContext]) -> None:
         cur = ctxs[0].cur
         events.create_stage(cur)
-        buffer = ColumnBuffer(cur, events.STAGE, events.STAGE_ARROW_SCHEMA)
+        buffer = RowBuffer(cur, events.STAGE, events.STAGE_NAMES)
         normalizer = _Normalizer()
         for ctx in ctxs:
             self._parse(ctx, buffer, normalizer)
@@ -363,7 +363,7 @@ class S3AccessLog:
         events.finish_events(ctxs, "line")
         events.drop_stage(cur)
 
-    def _parse(self, ctx: LoadContext, buffer: ColumnBuffer, normalizer: _Normalizer) -> None:
+    def _parse(self, ctx: LoadContext, buffer: RowBuffer, normalizer: _Normalizer) -> None:
         limit = ctx.config.max_record_bytes
         for line in iter_lines(ctx.path, limit):
             data = line.data
@@ -385,4 +385,3 @@ class S3AccessLog:
                 buffer.append((ctx.run_id, *normalizer.row(line.number, text)))
             except _Reject as exc:
                 ctx.reject(line.number, "line", str(exc), text)
-
