@@ -50,8 +50,8 @@ def _print(s: Stats) -> None:
         ("rejects by reason", s.rejects_by_reason),
     ):
         if mapping:
-            table = Table(title=title, title_justify="left", show_edge=False, header_style="bold")
-            table.add_column("")
+            table = Table(show_edge=False, header_style="bold", min_width=48)
+            table.add_column(title)
             table.add_column("count", justify="right")
             for key, value in mapping.items():
                 table.add_row(safe(key, max_len=90), f"{value:,}")

@@ -28,7 +28,7 @@ from mlspm.ingest.source import Sample, UnreadableFile, file_sha256, iter_files,
 from mlspm.store import Cursor, Store
 
 GROUP_MAX_FILES = 128
-GROUP_MAX_BYTES = 24 * 1024 * 1024
+GROUP_MAX_BYTES = 8 * 1024 * 1024
 """Content size (estimated for gzip) of one group: bounds the memory a group's transaction needs."""
 GROUP_FILE_MAX_BYTES = 4 * 1024 * 1024
 """Only files up to this content size join a group; bigger ones are worth a transaction of their own."""

@@ -59,7 +59,7 @@ class Store:
         con.execute("SET TimeZone = 'UTC'")
         # Many small per-file commits: checkpoint (compress and rewrite blocks) rarely, not every 16 MB
         # of WAL; committed data is durable in the WAL either way.
-        con.execute("SET checkpoint_threshold = '1GB'")
+        con.execute("SET checkpoint_threshold = '256MB'")
 
     @contextmanager
     def cursor(self) -> Iterator[Cursor]:

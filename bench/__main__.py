@@ -1,0 +1,43 @@
+"""``make bench``: every benchmark, each beside its named baseline; figures saved to bench/out/latest.json."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import bench_ingest, bench_scan
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per measurement (medians are reported)")
+    parser.add_argument("--only", choices=["ingest", "scan"], help="run one benchmark")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    figures: dict[str, object] = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()} · {platform.python_version()} · {_cores()} cores",
+    }
+    if args.only in (None, "ingest"):
+        figures["ingest"] = bench_ingest.run(repeats=args.repeats)
+        print(bench_ingest.report(figures["ingest"]))  # type: ignore[arg-type]
+    if args.only in (None, "scan"):
+        figures["scan"] = bench_scan.run()
+    out = Path(__file__).resolve().parent / "out" / "latest.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(figures, indent=1))
+    print(f"figures saved to {out} ({time.perf_counter() - started:.0f} s)")
+
+
+def _cores() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0))
+
+
+if __name__ == "__main__":
+    main()
