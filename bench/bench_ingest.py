@@ -31,7 +31,9 @@ _CT_STRUCT = (
     "additionalEventData STRUCT(bytesTransferredOut BIGINT))[]"
 )
 
-_GENERIC_NAMES = ", ".join(name.split("'")[1] for name in _GENERIC_COLUMNS.strip("{}").split(",") if ":" in name)
+_GENERIC_NAMES = ", ".join(
+    name.split("'")[1] for name in _GENERIC_COLUMNS.strip("{}").split(",") if ":" in name
+)
 
 _BASELINE = {
     "generic": f"""
