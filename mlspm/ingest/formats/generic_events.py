@@ -63,7 +63,12 @@ _REQUIRED_KEYS = {"ts", "action"}
 _JSON_COLUMNS = "{" + ", ".join(f"'{f}': '{'JSON' if f == 'extra' else 'VARCHAR'}'" for f in FIELDS) + "}"
 # The fast path lets DuckDB's reader type the values itself (as its own baseline does); a value it
 # cannot type (an epoch timestamp, a number written as text) aborts it for the exact pass.
-_TYPED = {"ts": "TIMESTAMPTZ", "duration_ms": "DOUBLE", "extra": "JSON", **dict.fromkeys(INT_FIELDS, "BIGINT")}
+_TYPED = {
+    "ts": "TIMESTAMPTZ",
+    "duration_ms": "DOUBLE",
+    "extra": "JSON",
+    **dict.fromkeys(INT_FIELDS, "BIGINT"),
+}
 _TYPED_COLUMNS = "{" + ", ".join(f"'{f}': '{_TYPED.get(f, 'VARCHAR')}'" for f in FIELDS) + "}"
 _FROM_JSON_STRUCT = json.dumps({f: ("JSON" if f == "extra" else "VARCHAR") for f in FIELDS})
 _BATCH = 50_000
