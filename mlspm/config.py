@@ -11,6 +11,15 @@ from mlspm.errors import ConfigError
 
 DB_ENV_VAR = "MLSPM_DB"
 """Environment variable naming the database file (overridden by ``--db``)."""
+CONFIG_ENV_VAR = "MLSPM_CONFIG"
+"""Environment variable naming the settings file (overridden by ``--config``)."""
+
+
+def default_config_path(env: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_CONFIG_HOME/mlspm/config.toml`` (``~/.config/mlspm/config.toml``); optional."""
+    env = os.environ if env is None else env
+    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "mlspm" / "config.toml"
 
 
 def default_db_path(env: Mapping[str, str] | None = None) -> Path:
@@ -42,17 +51,31 @@ class Config:
     scan_max_memory_mb: int = 2048
     """Per-file memory cap (resident set of the scanner process) for ``mlspm scan``."""
 
+    settings_path: Path | None = None
+    """The TOML settings file: analyzer thresholds and suppressions (optional)."""
+
     @classmethod
     def from_env(
-        cls, db: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
+        cls,
+        db: str | os.PathLike[str] | None = None,
+        env: Mapping[str, str] | None = None,
+        settings: str | os.PathLike[str] | None = None,
     ) -> Config:
-        """Build the config: ``db`` (from ``--db``) wins over ``$MLSPM_DB``, which wins over the default."""
+        """Build the config: ``--db``/``--config`` win over the environment, which wins over defaults."""
         env = os.environ if env is None else env
         chosen = db if db is not None else env.get(DB_ENV_VAR)
         if chosen is not None and str(chosen).strip() == "":
             raise ConfigError("the database path is empty", hint=f"pass --db FILE or set {DB_ENV_VAR}")
         path = Path(chosen).expanduser() if chosen is not None else default_db_path(env)
-        return cls(db_path=path)
+        if settings is not None:
+            settings_path: Path | None = Path(settings).expanduser()
+            if not settings_path.is_file():
+                raise ConfigError(f"the settings file {settings_path} does not exist", hint="check --config")
+        elif env.get(CONFIG_ENV_VAR):
+            settings_path = Path(env[CONFIG_ENV_VAR]).expanduser()
+        else:
+            settings_path = default_config_path(env)
+        return cls(db_path=path, settings_path=settings_path)
 
     def with_(self, **changes: object) -> Config:
         """A copy with some settings changed."""

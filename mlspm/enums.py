@@ -81,3 +81,37 @@ class ScanResultKind(StrEnum):
     ERROR = "error"
     SKIPPED = "skipped"
     SCANNED = "scanned"
+
+
+class TriageStatus(StrEnum):
+    """Where a finding stands in triage."""
+
+    OPEN = "open"
+    INVESTIGATING = "investigating"
+    CONFIRMED = "confirmed"
+    FALSE_POSITIVE = "false_positive"
+    RISK_ACCEPTED = "risk_accepted"
+    RESOLVED = "resolved"
+
+    @property
+    def is_open(self) -> bool:
+        """Still needs attention (counts for ``--fail-on``)."""
+        return self in (TriageStatus.OPEN, TriageStatus.INVESTIGATING, TriageStatus.CONFIRMED)
+
+    @classmethod
+    def parse(cls, value: str) -> TriageStatus:
+        try:
+            return cls(value.strip().lower().replace("-", "_").replace(" ", "_"))
+        except ValueError:
+            names = ", ".join(s.value for s in cls)
+            raise ValueError(f"unknown status {value!r} (expected one of: {names})") from None
+
+
+class Category(StrEnum):
+    """What kind of risk a finding is."""
+
+    SUPPLY_CHAIN = "supply_chain"
+    ACCESS_CONTROL = "access_control"
+    MODEL_THEFT = "model_theft"
+    DATA_POISONING = "data_poisoning"
+    COMPLIANCE = "compliance"

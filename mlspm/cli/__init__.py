@@ -22,6 +22,9 @@ scan model files for unsafe code, and look at what you have.
   mlspm ingest ./logs ./inventory.json     load files and folders (format found by content)
   mlspm scan ./models                      scan model files with modelscan (never loads them)
   mlspm stats                              what the database holds
+  mlspm analyze                            run the analyzers: model theft, poisoning, supply chain, posture
+  mlspm findings --min-severity high       list findings; `mlspm finding FP` shows one with its evidence
+  mlspm triage FP --status confirmed       record a triage decision (with history)
 
 The database is --db FILE, else ${DB_ENV_VAR}, else {default_db_path()}.
 """
@@ -66,21 +69,30 @@ class _Group(click.Group):
     metavar="FILE",
     help=f"Database file (default: ${DB_ENV_VAR} or {default_db_path()}).",
 )
+@click.option("--config", "settings", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Settings file: analyzer thresholds and suppressions (default: $MLSPM_CONFIG or "
+              "~/.config/mlspm/config.toml when it exists).")
 @click.version_option(__version__, prog_name="mlspm")
 @click.pass_context
-def cli(ctx: click.Context, db: Path | None) -> None:
-    ctx.obj = Config.from_env(db)
+def cli(ctx: click.Context, db: Path | None, settings: Path | None) -> None:
+    ctx.obj = Config.from_env(db, settings=settings)
     if ctx.invoked_subcommand is None:
         click.echo(ctx.get_help())
 
 
 def _register() -> None:
-    from mlspm.cli import ingest_cmd, scan_cmd, stats_cmd
+    from mlspm.cli import analyze_cmd, findings_cmd, ingest_cmd, scan_cmd, stats_cmd, triage_cmd
 
     cli.add_command(ingest_cmd.ingest)
     cli.add_command(ingest_cmd.formats)
     cli.add_command(scan_cmd.scan)
     cli.add_command(stats_cmd.stats)
+    cli.add_command(analyze_cmd.analyze)
+    cli.add_command(analyze_cmd.analyzers_list)
+    cli.add_command(analyze_cmd.compliance)
+    cli.add_command(findings_cmd.findings)
+    cli.add_command(findings_cmd.finding)
+    cli.add_command(triage_cmd.triage)
 
 
 _register()

@@ -1,0 +1,49 @@
+-- Per principal x resource: hours with invocations far above the principal's own p95 hour on other
+-- days (so a spike never hides in its own baseline); consecutive hot hours form one finding.
+WITH hourly AS (
+    SELECT principal, resource, date_trunc('hour', ts) AS hour, count(*) AS n, any_value(asset_id) AS asset_id
+    FROM access_events
+    WHERE action_class = 'invoke' AND principal IS NOT NULL AND resource IS NOT NULL
+    GROUP BY ALL
+),
+candidates AS (
+    SELECT * FROM hourly WHERE n >= $min_per_hour
+),
+scored AS (
+    SELECT c.principal, c.resource, c.hour, c.n, c.asset_id,
+           quantile_cont(h.n, 0.95) AS p95, count(h.n) AS baseline_hours
+    FROM candidates c
+    LEFT JOIN hourly h
+      ON h.principal = c.principal AND h.resource = c.resource AND h.hour::DATE <> c.hour::DATE
+    GROUP BY ALL
+),
+hot AS (
+    SELECT *, hour - INTERVAL 1 HOUR * row_number() OVER (PARTITION BY principal, resource ORDER BY hour) AS island
+    FROM scored
+    WHERE (baseline_hours >= $min_baseline_hours AND n >= $ratio * p95)
+       OR (baseline_hours < $min_baseline_hours AND n >= $new_caller_factor * $min_per_hour)
+),
+windows AS (
+    SELECT principal, resource, min(hour) AS start_hour, max(hour) + INTERVAL 1 HOUR AS end_hour,
+           sum(n) AS total, max(n) AS peak, count(*) AS hours, any_value(p95) AS p95,
+           any_value(baseline_hours) AS baseline_hours, any_value(asset_id) AS asset_id
+    FROM hot GROUP BY principal, resource, island
+)
+SELECT
+    w.principal || '|' || w.resource || '|' || strftime(w.start_hour, '%Y-%m-%dT%H') AS key,
+    w.principal, w.resource, w.asset_id,
+    min(e.ts) AS first_seen, max(e.ts) AS last_seen,
+    short_name(w.principal) || ' invoked ' || short_resource(w.resource) || ' ' || fmt_int(w.total)
+      || ' times in ' || w.hours || ' h (peak ' || fmt_int(w.peak) || ' in one hour); '
+      || CASE WHEN w.baseline_hours >= $min_baseline_hours
+              THEN 'its own p95 is ' || round(w.p95, 1) || ' per hour'
+              ELSE 'it has no usage history to compare with' END AS summary,
+    to_json({total: w.total, hours: w.hours, peak_per_hour: w.peak, own_p95_per_hour: round(w.p95, 2),
+             baseline_hours: w.baseline_hours, ratio: round(w.peak / nullif(w.p95, 0), 1)}) AS details,
+    list(e.id ORDER BY e.ts) AS event_ids,
+    count(e.id) AS evidence_count
+FROM windows w
+JOIN access_events e
+  ON e.principal = w.principal AND e.resource = w.resource AND e.action_class = 'invoke'
+ AND e.ts >= w.start_hour AND e.ts < w.end_hour
+GROUP BY ALL

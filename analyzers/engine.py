@@ -1,0 +1,215 @@
+"""The analysis engine: runs every analyzer, turns what fires into stable findings, never touches triage.
+
+A finding's fingerprint is a hash of the analyzer id and the keys the finding is about, so running
+again updates the same finding (``last_seen``, evidence, summary) instead of adding one; a finding that
+no longer fires is marked inactive, never deleted. One analyzer failing is recorded with its error and
+duration, and the others still run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from analyzers.model import Analyzer, AnalyzerContext, DiscoveredAsset, Fired
+from analyzers.registry import analyzers as registered
+from analyzers.settings import AnalyzerSettings
+from mlspm import __version__
+from mlspm.ingest.bulk import temp_table
+from mlspm.ingest.linking import relink_all
+from mlspm.store import Cursor, Store
+from mlspm.triage import reopen_expired
+
+MACROS = (Path(__file__).resolve().parent / "macros.sql").read_text(encoding="utf-8")
+EVIDENCE_CAP = 10_000
+"""Evidence rows kept per finding and kind; ``evidence_count`` still says how many there were."""
+
+
+@dataclass
+class AnalyzerResult:
+    id: str
+    status: str  # ok | error | disabled
+    seconds: float = 0.0
+    fired: int = 0
+    error: str | None = None
+
+
+@dataclass
+class AnalysisReport:
+    run_id: int
+    data_until: datetime | None
+    results: list[AnalyzerResult] = field(default_factory=list)
+    new: int = 0
+    still_active: int = 0
+    no_longer_firing: int = 0
+    reopened: int = 0
+    discovered_assets: int = 0
+
+    @property
+    def errors(self) -> list[AnalyzerResult]:
+        return [r for r in self.results if r.status == "error"]
+
+
+def fingerprint(analyzer_id: str, key: str) -> str:
+    return hashlib.sha256(f"{analyzer_id}\x1f{key}".encode()).hexdigest()[:20]
+
+
+def analyze(
+    store: Store,
+    settings: AnalyzerSettings | None = None,
+    *,
+    only: Sequence[str] | None = None,
+    now: datetime | None = None,
+) -> AnalysisReport:
+    """Run the analyzers (all, or ``only`` these ids) and store what they find."""
+    settings = settings or AnalyzerSettings()
+    chosen = [a for a in registered() if not only or a.meta.id in only]
+    started = now or datetime.now(UTC)
+    with store.cursor() as cur:
+        data_until = cur.execute("SELECT max(ts) FROM access_events").fetchall()[0][0]
+        run_id = int(cur.execute("SELECT nextval('analysis_run_seq')").fetchall()[0][0])
+    report = AnalysisReport(run_id=run_id, data_until=data_until)
+    fired: list[tuple[Analyzer, Fired]] = []
+    discovered: list[DiscoveredAsset] = []
+    params_used: dict[str, dict[str, Any]] = {}
+    for analyzer in chosen:
+        meta = analyzer.meta
+        if not settings.enabled(meta):
+            report.results.append(AnalyzerResult(meta.id, "disabled"))
+            continue
+        params = settings.params(meta)
+        params_used[meta.id] = params
+        clock = time.perf_counter()
+        try:
+            with store.cursor() as cur:
+                cur.execute(MACROS)
+                ctx = AnalyzerContext(cur=cur, params=params, data_until=data_until)
+                results = list(analyzer.run(ctx))
+        except Exception as exc:  # one analyzer's failure is recorded; the others still run
+            report.results.append(AnalyzerResult(meta.id, "error", time.perf_counter() - clock,
+                                                 error=f"{type(exc).__name__}: {exc}"))
+            continue
+        report.results.append(AnalyzerResult(meta.id, "ok", time.perf_counter() - clock, fired=len(results)))
+        fired.extend((analyzer, f) for f in results)
+        discovered.extend(ctx.discovered)
+    _store(store, report, fired, discovered, settings, params_used, started)
+    return report
+
+
+def _store(
+    store: Store,
+    report: AnalysisReport,
+    fired: list[tuple[Analyzer, Fired]],
+    discovered: list[DiscoveredAsset],
+    settings: AnalyzerSettings,
+    params_used: dict[str, dict[str, Any]],
+    started: datetime,
+) -> None:
+    ok_ids = [r.id for r in report.results if r.status == "ok"]
+    rows = []
+    evidence: list[tuple[str, str, int]] = []
+    seen: set[str] = set()
+    for analyzer, f in fired:
+        meta = analyzer.meta
+        fp = fingerprint(meta.id, f.key)
+        if fp in seen:  # an analyzer reporting the same key twice: keep the first
+            continue
+        seen.add(fp)
+        severity = (f.severity or meta.severity).value
+        rule = settings.suppression_for(meta.id, f.principal, f.asset_id, started.date())
+        count = f.evidence_count if f.evidence_count is not None else len(f.event_ids) + len(f.scan_ids)
+        rows.append((
+            fp, meta.id, meta.title, meta.category, severity, f.principal, f.asset_id, f.resource,
+            f.first_seen, f.last_seen, f.summary, json.dumps(f.details, default=str), count,
+            list(meta.frameworks), rule.label if rule else None,
+        ))
+        evidence.extend((fp, "event", i) for i in f.event_ids[:EVIDENCE_CAP])
+        evidence.extend((fp, "scan", i) for i in f.scan_ids[:EVIDENCE_CAP])
+    with store.transaction() as cur:
+        _register_discovered(cur, discovered, report.run_id, report)
+        temp_table(cur, "_fired", _FIRED_COLUMNS, rows)
+        temp_table(cur, "_evidence", [("fingerprint", "VARCHAR"), ("kind", "VARCHAR"), ("id", "BIGINT")], evidence)
+        temp_table(cur, "_ran", [("analyzer_id", "VARCHAR")], [(i,) for i in ok_ids])
+        report.new = int(cur.execute(
+            "SELECT count(*) FROM _fired WHERE fingerprint NOT IN (SELECT fingerprint FROM findings)"
+        ).fetchall()[0][0])
+        report.still_active = len(rows) - report.new
+        report.no_longer_firing = int(cur.execute(
+            "SELECT count(*) FROM findings WHERE active AND analyzer_id IN (SELECT analyzer_id FROM _ran) "
+            "AND fingerprint NOT IN (SELECT fingerprint FROM _fired)"
+        ).fetchall()[0][0])
+        cur.execute(_UPSERT, [report.run_id, started, started])
+        cur.execute(
+            "UPDATE findings SET active = false WHERE analyzer_id IN (SELECT analyzer_id FROM _ran) "
+            "AND fingerprint NOT IN (SELECT fingerprint FROM _fired)"
+        )
+        cur.execute("DELETE FROM finding_evidence WHERE fingerprint IN (SELECT fingerprint FROM _fired)")
+        cur.execute("INSERT INTO finding_evidence SELECT * FROM _evidence")
+        report.reopened = reopen_expired(cur, started)
+        for name in ("_fired", "_evidence", "_ran"):
+            cur.execute(f"DROP TABLE {name}")
+        cur.execute(
+            "INSERT INTO analysis_runs VALUES (?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?)",
+            [report.run_id, started, report.data_until, len(ok_ids), len(report.errors), report.new,
+             report.new + report.still_active, report.no_longer_firing, __version__,
+             json.dumps(params_used, default=str)],
+        )
+        for r in report.results:
+            cur.execute(
+                "INSERT INTO analyzer_runs VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [report.run_id, r.id, r.status, r.error, round(r.seconds, 4), r.fired,
+                 json.dumps(params_used.get(r.id, {}), default=str)],
+            )
+
+
+_FIRED_COLUMNS = [
+    ("fingerprint", "VARCHAR"), ("analyzer_id", "VARCHAR"), ("title", "VARCHAR"), ("category", "VARCHAR"),
+    ("severity", "VARCHAR"), ("principal", "VARCHAR"), ("asset_id", "VARCHAR"), ("resource", "VARCHAR"),
+    ("first_seen", "TIMESTAMPTZ"), ("last_seen", "TIMESTAMPTZ"), ("summary", "VARCHAR"), ("details", "VARCHAR"),
+    ("evidence_count", "BIGINT"), ("frameworks", "VARCHAR[]"), ("suppressed_by", "VARCHAR"),
+]
+
+_UPSERT = """
+INSERT INTO findings (fingerprint, analyzer_id, title, category, severity, principal, asset_id, resource,
+                      first_seen, last_seen, active, summary, details, evidence_count, frameworks,
+                      suppressed_by, first_run_id, last_run_id, first_detected_at, last_detected_at)
+SELECT fingerprint, analyzer_id, title, category, severity, principal, asset_id, resource, first_seen,
+       last_seen, true, summary, details, evidence_count, frameworks, suppressed_by, $1, $1, $2, $3
+FROM _fired
+ON CONFLICT (fingerprint) DO UPDATE SET
+    title = excluded.title, category = excluded.category, severity = excluded.severity,
+    principal = excluded.principal, asset_id = excluded.asset_id, resource = excluded.resource,
+    first_seen = least(findings.first_seen, excluded.first_seen),
+    last_seen = greatest(findings.last_seen, excluded.last_seen),
+    active = true, summary = excluded.summary, details = excluded.details,
+    evidence_count = excluded.evidence_count, frameworks = excluded.frameworks,
+    suppressed_by = excluded.suppressed_by, last_run_id = excluded.last_run_id,
+    last_detected_at = excluded.last_detected_at
+"""
+
+
+def _register_discovered(cur: Cursor, assets: list[DiscoveredAsset], run_id: int, report: AnalysisReport) -> None:
+    """Shadow assets become assets with source 'discovered' (an inventory entry later takes over)."""
+    for asset in {a.asset_id: a for a in assets}.values():
+        inserted = cur.execute(
+            "INSERT INTO assets (asset_id, kind, name, uri, source, run_id, updated_at) "
+            "VALUES (?, ?, ?, ?, 'discovered', NULL, now()) ON CONFLICT (asset_id) DO NOTHING",
+            [asset.asset_id, asset.kind, asset.name, asset.uri],
+        ).fetchall()
+        report.discovered_assets += int(inserted[0][0]) if inserted else 0
+        for locator in asset.locators:
+            kind = "prefix" if locator.endswith("/") else "exact"
+            cur.execute(
+                "INSERT INTO asset_locators SELECT ?, ?, ?, NULL WHERE NOT EXISTS "
+                "(SELECT 1 FROM asset_locators WHERE asset_id = ? AND locator = ?)",
+                [asset.asset_id, locator.lower(), kind, asset.asset_id, locator.lower()],
+            )
+    del run_id
+    if assets:
+        relink_all(cur)

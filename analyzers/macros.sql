@@ -1,0 +1,26 @@
+-- Helpers every analyzer may use; created as TEMP macros on the analyzer's cursor before it runs.
+
+-- A readable name for a principal: role/session for assumed roles, the user name for IAM users.
+CREATE OR REPLACE TEMP MACRO short_name(p) AS CASE
+    WHEN p IS NULL THEN NULL
+    WHEN p LIKE 'arn:aws:sts::%:assumed-role/%' THEN regexp_extract(p, 'assumed-role/(.+)$', 1)
+    WHEN p LIKE 'arn:aws:iam::%:%' THEN regexp_extract(p, ':[a-z-]+/(.+)$', 1)
+    WHEN p LIKE 'arn:%' THEN regexp_extract(p, '([^:/]+)$', 1)
+    ELSE p END;
+
+-- A readable name for a resource or asset.
+CREATE OR REPLACE TEMP MACRO short_resource(r) AS CASE
+    WHEN r IS NULL THEN NULL
+    WHEN r LIKE 'arn:%' THEN regexp_extract(r, '([^:]+)$', 1)
+    ELSE r END;
+
+-- Does this principal look like a person (by AWS conventions, not by name lists)? IAM users and
+-- root, and assumed roles whose session is an e-mail address or whose role is an SSO permission set.
+CREATE OR REPLACE TEMP MACRO is_human(p, ptype) AS
+    coalesce(ptype IN ('IAMUser', 'Root'), false)
+    OR coalesce(p LIKE 'arn:aws:sts::%:assumed-role/AWSReservedSSO_%', false)
+    OR coalesce(regexp_matches(p, 'assumed-role/[^/]+/[^/@]+@[^/]+$'), false)
+    OR coalesce(ptype IN ('User', 'human'), false);
+
+-- "1,234" for summaries.
+CREATE OR REPLACE TEMP MACRO fmt_int(n) AS format('{:,}', n::BIGINT);
