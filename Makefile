@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 DEMO   := build/demo
 export MLSPM_DB ?= $(DEMO)/mlspm.duckdb
 
-.PHONY: demo test test-slow check bench venv clean sample fmt
+.PHONY: demo test test-slow check bench venv clean sample fmt eval
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,14 @@ demo: $(STAMP)
 	$(BIN)/python -m sample_data --out $(DEMO)/estate
 	$(BIN)/mlspm --db $(DEMO)/mlspm.duckdb ingest $(DEMO)/estate/logs $(DEMO)/estate/inventory $(DEMO)/estate/reports
 	$(BIN)/mlspm --db $(DEMO)/mlspm.duckdb scan $(DEMO)/estate/models
-	$(BIN)/mlspm --db $(DEMO)/mlspm.duckdb stats
+	$(BIN)/mlspm --db $(DEMO)/mlspm.duckdb analyze
+	$(BIN)/mlspm --db $(DEMO)/mlspm.duckdb findings --min-severity medium
+
+## How well the analyzers find the demo estate's planted incidents (recall, false alarms).
+eval: $(STAMP)
+	test -f $(DEMO)/mlspm.duckdb || $(MAKE) demo
+	$(BIN)/mlspm --db $(DEMO)/mlspm.duckdb analyze
+	$(BIN)/python -m sample_data.evaluate --db $(DEMO)/mlspm.duckdb --labels $(DEMO)/estate/labels.json
 
 ## Lint, types, layering, then the whole test suite.
 test: check

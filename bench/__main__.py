@@ -9,13 +9,13 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import bench_ingest, bench_scan
+from bench import bench_analyzers, bench_ingest, bench_scan
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--repeats", type=int, default=3, help="runs per measurement (medians are reported)")
-    parser.add_argument("--only", choices=["ingest", "scan"], help="run one benchmark")
+    parser.add_argument("--only", choices=["ingest", "scan", "analyzers"], help="run one benchmark")
     args = parser.parse_args()
     started = time.perf_counter()
     figures: dict[str, object] = {
@@ -27,6 +27,9 @@ def main() -> None:
         print(bench_ingest.report(figures["ingest"]))  # type: ignore[arg-type]
     if args.only in (None, "scan"):
         figures["scan"] = bench_scan.run()
+    if args.only in (None, "analyzers"):
+        print("analyzers over 10M access events (median of runs; bare = the same SQL run straight on DuckDB)")
+        figures["analyzers"] = bench_analyzers.run(repeats=args.repeats)
     out = Path(__file__).resolve().parent / "out" / "latest.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(figures, indent=1))

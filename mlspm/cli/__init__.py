@@ -19,6 +19,7 @@ ML-BOM, generic asset lists) and model-scanner reports (modelscan) into one loca
 scan model files for unsafe code, and look at what you have.
 
 \b
+  mlspm                                    open the investigation workbench (a terminal UI)
   mlspm ingest ./logs ./inventory.json     load files and folders (format found by content)
   mlspm scan ./models                      scan model files with modelscan (never loads them)
   mlspm stats                              what the database holds
@@ -77,7 +78,9 @@ class _Group(click.Group):
 def cli(ctx: click.Context, db: Path | None, settings: Path | None) -> None:
     ctx.obj = Config.from_env(db, settings=settings)
     if ctx.invoked_subcommand is None:
-        click.echo(ctx.get_help())
+        from tui.app import run
+
+        run(ctx.obj)
 
 
 def _register() -> None:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import json
-
 import click
 from rich.table import Table
 from rich.text import Text
@@ -14,7 +11,7 @@ from mlspm.cli.console import out, safe
 from mlspm.config import Config
 from mlspm.enums import Category, Severity, TriageStatus
 from mlspm.errors import ConfigError
-from mlspm.export import csvsafe
+from mlspm.export import findings as export
 from mlspm.findings import FindingFilter, evidence_events, evidence_scans, history, query
 from mlspm.store import Store
 from mlspm.triage import resolve
@@ -23,9 +20,6 @@ SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium":
                   "info": "dim"}
 STATUS_STYLE = {"open": "bold", "investigating": "magenta", "confirmed": "red", "false_positive": "dim",
                 "risk_accepted": "dim", "resolved": "green"}
-CSV_COLUMNS = ("fingerprint", "severity", "status", "category", "analyzer_id", "title", "principal", "asset_id",
-               "resource", "first_seen", "last_seen", "active", "assignee", "note", "expires_at", "suppressed_by",
-               "evidence_count", "frameworks", "summary")
 
 
 def _statuses(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> list[TriageStatus]:
@@ -58,14 +52,10 @@ def findings(config: Config, fmt: str, min_severity: Severity | None, statuses: 
     with Store(config.db_path, create=False) as store, store.cursor() as cur:
         rows = query(cur, flt)
     if fmt == "json":
-        click.echo(json.dumps([f.as_json() for f in rows], indent=1))
+        click.echo(export.to_json(rows), nl=False)
         return
     if fmt == "csv":
-        buffer = io.StringIO()
-        csvsafe.write(buffer, CSV_COLUMNS, (
-            [f.as_json()[c] if c != "frameworks" else ";".join(f.frameworks) for c in CSV_COLUMNS] for f in rows
-        ))
-        click.echo(buffer.getvalue(), nl=False)
+        click.echo(export.to_csv(rows), nl=False)
         return
     if not rows:
         out.print("no findings match (run `mlspm analyze` first, or widen the filters)")

@@ -1,0 +1,102 @@
+"""What every screen has: the breadcrumb trail, Escape to go back, and off-thread loading."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from mlspm.errors import MlspmError
+from mlspm.text import printable
+
+if TYPE_CHECKING:
+    from mlspm.query import QueryService
+    from tui.app import MlspmApp
+
+T = TypeVar("T")
+
+
+class Crumbs(Static):
+    """The path from the overview to here; Escape walks back along it."""
+
+
+class BaseScreen(Screen[None]):
+    crumb: str = ""
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "Back")]
+
+    @property
+    def mapp(self) -> MlspmApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def service(self) -> QueryService:
+        return self.mapp.service
+
+    def compose_header(self) -> ComposeResult:
+        yield Crumbs(id="crumbs")
+
+    def compose_footer(self) -> ComposeResult:
+        yield Static(id="status")
+        yield Footer()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_crumbs()
+
+    def refresh_crumbs(self) -> None:
+        try:
+            crumbs = self.query_one("#crumbs", Crumbs)
+        except Exception:  # noqa: BLE001 — a screen without a trail
+            return
+        trail = Text("mlspm", style="bold")
+        path = self.mapp.breadcrumbs()
+        if path:
+            trail.append(" › " + printable(path), style="")
+        crumbs.update(trail)
+
+    def say(self, message: str, *, error: bool = False) -> None:
+        """A one-line message in the status bar (untrusted text is shown as text)."""
+        try:
+            self.query_one("#status", Static).update(Text(printable(message), style="red" if error else "dim"))
+        except Exception:  # noqa: BLE001 — a screen without a status bar
+            self.notify(printable(message), severity="error" if error else "information")
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
+
+    def fetch(self, job: Callable[[], T], done: Callable[[T], Any], *, group: str = "load") -> None:
+        """Run ``job`` (a query) on a worker thread; ``done`` gets its result on the UI thread.
+
+        Exclusive per screen and group: a newer request cancels the pending one, so the UI thread
+        never waits on DuckDB and stale answers are dropped.
+        """
+
+        def work() -> None:
+            worker = self._current_worker()
+            try:
+                result = job()
+            except MlspmError as exc:
+                message = f"{exc.message}" + (f" — {exc.hint}" if exc.hint else "")
+                self.app.call_from_thread(self.say, message, error=True)
+                return
+            except Exception as exc:  # a bug must not kill the app: say it, keep going
+                self.app.call_from_thread(self.say, f"error: {type(exc).__name__}: {exc}", error=True)
+                return
+            if worker is None or not worker.is_cancelled:
+                self.app.call_from_thread(done, result)
+
+        self.run_worker(work, thread=True, exclusive=True, group=f"{id(self)}-{group}")
+
+    @staticmethod
+    def _current_worker() -> Any:
+        from textual.worker import get_current_worker
+
+        try:
+            return get_current_worker()
+        except Exception:  # noqa: BLE001
+            return None

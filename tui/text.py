@@ -1,0 +1,60 @@
+"""Cells and labels for untrusted text: always rich Text (never markup), control characters escaped."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rich.text import Text
+
+from mlspm.text import printable
+
+__all__ = ["cell", "para", "printable", "severity", "short", "status"]
+
+SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "bold yellow", "low": "cyan",
+                  "info": "dim"}
+STATUS_STYLE = {"open": "bold", "investigating": "magenta", "confirmed": "bold red", "false_positive": "dim",
+                "risk_accepted": "dim italic", "resolved": "green"}
+SEVERITY_ICON = {"critical": "■■■■", "high": "■■■ ", "medium": "■■  ", "low": "■   ", "info": "·   "}
+
+
+def cell(value: Any, *, max_len: int | None = 120, style: str = "") -> Text:
+    """Any value as a table cell: plain text, escapes visible, cut to ``max_len``."""
+    if value is None:
+        return Text("")
+    if isinstance(value, datetime):
+        return Text(f"{value:%Y-%m-%d %H:%M:%S}", style=style)
+    if isinstance(value, bool):
+        return Text("yes" if value else "no", style=style)
+    if isinstance(value, int):
+        return Text(f"{value:,}", style=style, justify="right")
+    return Text(printable(value, max_len=max_len), style=style)
+
+
+def severity(value: str) -> Text:
+    return Text(f"{SEVERITY_ICON.get(value, '')}{value}", style=SEVERITY_STYLE.get(value, ""))
+
+
+def status(value: str) -> Text:
+    return Text(value, style=STATUS_STYLE.get(value, ""))
+
+
+def para(*parts: tuple[str, str] | str) -> Text:
+    """A paragraph from (text, style) pieces; plain strings are treated as untrusted text."""
+    out = Text()
+    for part in parts:
+        if isinstance(part, tuple):
+            out.append(printable(part[0], newlines=True), style=part[1])
+        else:
+            out.append(printable(part, newlines=True))
+    return out
+
+
+def short(principal: str | None) -> str:
+    """The readable tail of an ARN (role/session, user name)."""
+    if not principal:
+        return ""
+    for marker in ("assumed-role/", ":user/", ":role/"):
+        if marker in principal:
+            return principal.split(marker, 1)[1]
+    return principal.rsplit(":", 1)[-1] if principal.startswith("arn:") else principal

@@ -1,0 +1,115 @@
+"""A table of access events paged straight from DuckDB (keyset paging: every page costs the same)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from mlspm.query.model import EventFilter, EventPage
+from tui import text
+
+if TYPE_CHECKING:
+    from mlspm.query import QueryService
+
+SHOWN = ("ts", "principal", "action", "resource", "outcome", "source_ip", "user_agent", "bytes_out", "auth_type",
+         "source_format")
+_HEADERS = {"ts": "time (UTC)", "source_ip": "source ip", "user_agent": "user agent", "bytes_out": "bytes out",
+            "auth_type": "auth", "source_format": "source"}
+
+
+class PagedEvents(Vertical):
+    """Events matching a filter, ``page_size`` rows at a time; n / b (or PageDown / PageUp at the edges)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "next_page", "Next page"),
+        Binding("b", "previous_page", "Prev page"),
+        Binding("home", "first_page", "First", show=False),
+    ]
+
+    class EventChosen(Message):
+        """Enter on an event: its id and row."""
+
+        def __init__(self, event_id: int, row: dict[str, Any]) -> None:
+            super().__init__()
+            self.event_id = event_id
+            self.row = row
+
+    def __init__(self, service: QueryService, flt: EventFilter, *, page_size: int = 200, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.service = service
+        self.flt = flt
+        self.page_size = page_size
+        self.page: EventPage | None = None
+        self.page_number = 1
+
+    def compose(self) -> ComposeResult:
+        yield DataTable(cursor_type="row", zebra_stripes=True)
+        yield Static(classes="pager")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for column in SHOWN:
+            table.add_column(_HEADERS.get(column, column), key=column)
+        self.load()
+
+    def set_filter(self, flt: EventFilter) -> None:
+        self.flt = flt
+        self.page_number = 1
+        self.load()
+
+    def load(self, **keys: Any) -> None:
+        flt, size = self.flt, self.page_size
+
+        def work() -> None:
+            page = self.service.events(flt, limit=size, **keys)
+            self.app.call_from_thread(self.show, page)
+
+        self.run_worker(work, thread=True, exclusive=True, group="page")
+
+    def show(self, page: EventPage) -> None:
+        self.page = page
+        table = self.query_one(DataTable)
+        table.clear()
+        index = {c: i for i, c in enumerate(page.columns)}
+        for row in page.rows:
+            cells = [text.cell(row[index[c]], max_len=80 if c in ("resource", "user_agent") else 60) for c in SHOWN]
+            if row[index["outcome"]] == "failure":
+                cells[SHOWN.index("outcome")] = Text("failure", style="red")
+            table.add_row(*cells, key=str(row[index["id"]]))
+        more = " · n: next page" if page.has_more else ""
+        back = " · b: previous" if self.page_number > 1 else ""
+        self.query_one(".pager", Static).update(
+            Text(f"page {self.page_number} · {len(page.rows)} events{more}{back} · enter: raw record", style="dim"))
+
+    def action_next_page(self) -> None:
+        if self.page and self.page.has_more and self.page.last_key:
+            self.page_number += 1
+            self.load(after=self.page.last_key)
+
+    def action_previous_page(self) -> None:
+        if self.page and self.page_number > 1 and self.page.first_key:
+            self.page_number -= 1
+            self.load(before=self.page.first_key)
+
+    def action_first_page(self) -> None:
+        self.page_number = 1
+        self.load()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if not self.page or event.cursor_row >= len(self.page.rows):
+            return
+        row = dict(zip(self.page.columns, self.page.rows[event.cursor_row], strict=True))
+        event.stop()
+        self.post_message(self.EventChosen(int(row["id"]), row))
+
+    def current_row(self) -> dict[str, Any] | None:
+        table = self.query_one(DataTable)
+        if not self.page or table.cursor_row >= len(self.page.rows):
+            return None
+        return dict(zip(self.page.columns, self.page.rows[table.cursor_row], strict=True))
