@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Select, TextArea
 
 from tests.tui.conftest import EVIL_AGENT, PARTNER
 from tui.app import MlspmApp
-from tui.screens.findings import FindingsScreen
+from tui.screens.findings import FindingsScreen, column_index
 from tui.screens.finding import FindingScreen
 from tui.screens.modals import ExportModal, TriageModal
 from tui.screens.overview import OverviewScreen
@@ -101,7 +101,7 @@ async def test_pivot_by_a_column_and_drill_into_a_group(tui_app):
     async with tui_app.run_test(size=SIZE) as pilot:
         screen = await _findings(pilot)
         table = screen.query_one("#table", DataTable)
-        table.move_cursor(column=3)  # category
+        table.move_cursor(column=column_index("category"))
         await pilot.press("p")
         await _settle(pilot)
         pivot = tui_app.screen
@@ -122,9 +122,9 @@ async def test_two_way_pivot_with_key_columns(tui_app):
     async with tui_app.run_test(size=SIZE) as pilot:
         screen = await _findings(pilot)
         table = screen.query_one("#table", DataTable)
-        table.move_cursor(column=1)
+        table.move_cursor(column=column_index("severity"))
         await pilot.press("k")
-        table.move_cursor(column=3)
+        table.move_cursor(column=column_index("category"))
         await pilot.press("k")
         await pilot.press("p")
         await _settle(pilot)
