@@ -92,8 +92,11 @@ def analyze(
                 ctx = AnalyzerContext(cur=cur, params=params, data_until=data_until)
                 results = list(analyzer.run(ctx))
         except Exception as exc:  # one analyzer's failure is recorded; the others still run
-            report.results.append(AnalyzerResult(meta.id, "error", time.perf_counter() - clock,
-                                                 error=f"{type(exc).__name__}: {exc}"))
+            report.results.append(
+                AnalyzerResult(
+                    meta.id, "error", time.perf_counter() - clock, error=f"{type(exc).__name__}: {exc}"
+                )
+            )
             continue
         report.results.append(AnalyzerResult(meta.id, "ok", time.perf_counter() - clock, fired=len(results)))
         fired.extend((analyzer, f) for f in results)
@@ -124,26 +127,46 @@ def _store(
         severity = (f.severity or meta.severity).value
         rule = settings.suppression_for(meta.id, f.principal, f.asset_id, started.date())
         count = f.evidence_count if f.evidence_count is not None else len(f.event_ids) + len(f.scan_ids)
-        rows.append((
-            fp, meta.id, meta.title, meta.category, severity, f.principal, f.asset_id, f.resource,
-            f.first_seen, f.last_seen, f.summary, json.dumps(f.details, default=str), count,
-            list(meta.frameworks), rule.label if rule else None,
-        ))
+        rows.append(
+            (
+                fp,
+                meta.id,
+                meta.title,
+                meta.category,
+                severity,
+                f.principal,
+                f.asset_id,
+                f.resource,
+                f.first_seen,
+                f.last_seen,
+                f.summary,
+                json.dumps(f.details, default=str),
+                count,
+                list(meta.frameworks),
+                rule.label if rule else None,
+            )
+        )
         evidence.extend((fp, "event", i) for i in f.event_ids[:EVIDENCE_CAP])
         evidence.extend((fp, "scan", i) for i in f.scan_ids[:EVIDENCE_CAP])
     with store.transaction() as cur:
         _register_discovered(cur, discovered, report.run_id, report)
         temp_table(cur, "_fired", _FIRED_COLUMNS, rows)
-        temp_table(cur, "_evidence", [("fingerprint", "VARCHAR"), ("kind", "VARCHAR"), ("id", "BIGINT")], evidence)
+        temp_table(
+            cur, "_evidence", [("fingerprint", "VARCHAR"), ("kind", "VARCHAR"), ("id", "BIGINT")], evidence
+        )
         temp_table(cur, "_ran", [("analyzer_id", "VARCHAR")], [(i,) for i in ok_ids])
-        report.new = int(cur.execute(
-            "SELECT count(*) FROM _fired WHERE fingerprint NOT IN (SELECT fingerprint FROM findings)"
-        ).fetchall()[0][0])
+        report.new = int(
+            cur.execute(
+                "SELECT count(*) FROM _fired WHERE fingerprint NOT IN (SELECT fingerprint FROM findings)"
+            ).fetchall()[0][0]
+        )
         report.still_active = len(rows) - report.new
-        report.no_longer_firing = int(cur.execute(
-            "SELECT count(*) FROM findings WHERE active AND analyzer_id IN (SELECT analyzer_id FROM _ran) "
-            "AND fingerprint NOT IN (SELECT fingerprint FROM _fired)"
-        ).fetchall()[0][0])
+        report.no_longer_firing = int(
+            cur.execute(
+                "SELECT count(*) FROM findings WHERE active AND analyzer_id IN (SELECT analyzer_id FROM _ran) "
+                "AND fingerprint NOT IN (SELECT fingerprint FROM _fired)"
+            ).fetchall()[0][0]
+        )
         cur.execute(_UPSERT, [report.run_id, started, started])
         cur.execute(
             "UPDATE findings SET active = false WHERE analyzer_id IN (SELECT analyzer_id FROM _ran) "
@@ -156,23 +179,50 @@ def _store(
             cur.execute(f"DROP TABLE {name}")
         cur.execute(
             "INSERT INTO analysis_runs VALUES (?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?)",
-            [report.run_id, started, report.data_until, len(ok_ids), len(report.errors), report.new,
-             report.new + report.still_active, report.no_longer_firing, __version__,
-             json.dumps(params_used, default=str)],
+            [
+                report.run_id,
+                started,
+                report.data_until,
+                len(ok_ids),
+                len(report.errors),
+                report.new,
+                report.new + report.still_active,
+                report.no_longer_firing,
+                __version__,
+                json.dumps(params_used, default=str),
+            ],
         )
         for r in report.results:
             cur.execute(
                 "INSERT INTO analyzer_runs VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [report.run_id, r.id, r.status, r.error, round(r.seconds, 4), r.fired,
-                 json.dumps(params_used.get(r.id, {}), default=str)],
+                [
+                    report.run_id,
+                    r.id,
+                    r.status,
+                    r.error,
+                    round(r.seconds, 4),
+                    r.fired,
+                    json.dumps(params_used.get(r.id, {}), default=str),
+                ],
             )
 
 
 _FIRED_COLUMNS = [
-    ("fingerprint", "VARCHAR"), ("analyzer_id", "VARCHAR"), ("title", "VARCHAR"), ("category", "VARCHAR"),
-    ("severity", "VARCHAR"), ("principal", "VARCHAR"), ("asset_id", "VARCHAR"), ("resource", "VARCHAR"),
-    ("first_seen", "TIMESTAMPTZ"), ("last_seen", "TIMESTAMPTZ"), ("summary", "VARCHAR"), ("details", "VARCHAR"),
-    ("evidence_count", "BIGINT"), ("frameworks", "VARCHAR[]"), ("suppressed_by", "VARCHAR"),
+    ("fingerprint", "VARCHAR"),
+    ("analyzer_id", "VARCHAR"),
+    ("title", "VARCHAR"),
+    ("category", "VARCHAR"),
+    ("severity", "VARCHAR"),
+    ("principal", "VARCHAR"),
+    ("asset_id", "VARCHAR"),
+    ("resource", "VARCHAR"),
+    ("first_seen", "TIMESTAMPTZ"),
+    ("last_seen", "TIMESTAMPTZ"),
+    ("summary", "VARCHAR"),
+    ("details", "VARCHAR"),
+    ("evidence_count", "BIGINT"),
+    ("frameworks", "VARCHAR[]"),
+    ("suppressed_by", "VARCHAR"),
 ]
 
 _UPSERT = """
@@ -194,7 +244,9 @@ ON CONFLICT (fingerprint) DO UPDATE SET
 """
 
 
-def _register_discovered(cur: Cursor, assets: list[DiscoveredAsset], run_id: int, report: AnalysisReport) -> None:
+def _register_discovered(
+    cur: Cursor, assets: list[DiscoveredAsset], run_id: int, report: AnalysisReport
+) -> None:
     """Shadow assets become assets with source 'discovered' (an inventory entry later takes over)."""
     for asset in {a.asset_id: a for a in assets}.values():
         inserted = cur.execute(

@@ -18,9 +18,25 @@ ROOT = Path(__file__).resolve().parent
 CHECKS = ROOT / "checks"
 FRAMEWORKS = ROOT / "frameworks"
 _ID = re.compile(rf"^({'|'.join(FAMILIES)})_[a-z0-9]+(_[a-z0-9]+)+$")
-_REQUIRED = ("id", "title", "category", "severity", "description", "risk", "remediation", "references",
-             "frameworks", "parameters")
-_TYPES = {"int": int, "float": (int, float), "str": str, "bool": bool, "list": list}
+_REQUIRED = (
+    "id",
+    "title",
+    "category",
+    "severity",
+    "description",
+    "risk",
+    "remediation",
+    "references",
+    "frameworks",
+    "parameters",
+)
+_TYPES: dict[str, type | tuple[type, ...]] = {
+    "int": int,
+    "float": (int, float),
+    "str": str,
+    "bool": bool,
+    "list": list,
+}
 
 
 class RegistryError(ValueError):
@@ -49,8 +65,9 @@ def frameworks() -> dict[str, Framework]:
     for path in sorted(FRAMEWORKS.glob("*.json")):
         data = json.loads(path.read_text(encoding="utf-8"))
         controls = tuple(Control(str(c["id"]), str(c["title"])) for c in data["controls"])
-        found[data["id"]] = Framework(data["id"], data["name"], data.get("version", ""), data.get("url", ""),
-                                      controls)
+        found[data["id"]] = Framework(
+            data["id"], data["name"], data.get("version", ""), data.get("url", ""), controls
+        )
     return found
 
 
@@ -83,8 +100,10 @@ def _meta(path: Path, known_controls: set[str]) -> AnalyzerMeta:
         raise RegistryError(f"{path}: metadata lacks {', '.join(missing)}")
     ident = data["id"]
     if ident != path.stem or not _ID.match(ident):
-        raise RegistryError(f"{path}: id {ident!r} must equal the file name and look like family_subject_condition "
-                            f"with family one of {', '.join(FAMILIES)}")
+        raise RegistryError(
+            f"{path}: id {ident!r} must equal the file name and look like family_subject_condition "
+            f"with family one of {', '.join(FAMILIES)}"
+        )
     if data["category"] not in CATEGORIES:
         raise RegistryError(f"{path}: category {data['category']!r} is not one of {', '.join(CATEGORIES)}")
     try:
@@ -98,15 +117,24 @@ def _meta(path: Path, known_controls: set[str]) -> AnalyzerMeta:
     for name, spec in data["parameters"].items():
         kind = spec.get("type", "")
         if kind not in _TYPES or not isinstance(spec.get("default"), _TYPES[kind]):
-            raise RegistryError(f"{path}: parameter {name} needs a type ({', '.join(_TYPES)}) and a default of it")
+            raise RegistryError(
+                f"{path}: parameter {name} needs a type ({', '.join(_TYPES)}) and a default of it"
+            )
         params[name] = Parameter(name, spec["default"], spec.get("description", ""), kind)
     for text_field in ("title", "description", "risk", "remediation"):
         if not str(data[text_field]).strip():
             raise RegistryError(f"{path}: {text_field} is empty")
     return AnalyzerMeta(
-        id=ident, title=data["title"], category=data["category"], severity=severity,
-        description=data["description"], risk=data["risk"], remediation=data["remediation"],
-        references=tuple(data["references"]), frameworks=tuple(data["frameworks"]), parameters=params,
+        id=ident,
+        title=data["title"],
+        category=data["category"],
+        severity=severity,
+        description=data["description"],
+        risk=data["risk"],
+        remediation=data["remediation"],
+        references=tuple(data["references"]),
+        frameworks=tuple(data["frameworks"]),
+        parameters=params,
         version=int(data.get("version", 1)),
     )
 

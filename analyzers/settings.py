@@ -71,16 +71,19 @@ class AnalyzerSettings:
                 continue
             if name not in meta.parameters:
                 known = ", ".join(meta.parameters) or "none"
-                raise ConfigError(f"{self.source}: {meta.id} has no parameter {name!r}",
-                                  hint=f"its parameters are: {known} (see `mlspm analyzers`)")
+                raise ConfigError(
+                    f"{self.source}: {meta.id} has no parameter {name!r}",
+                    hint=f"its parameters are: {known} (see `mlspm analyzers`)",
+                )
             try:
                 values[name] = meta.parameters[name].coerce(value)
             except ValueError as exc:
                 raise ConfigError(f"{self.source}: {meta.id}: {exc}") from None
         return values
 
-    def suppression_for(self, analyzer_id: str, principal: str | None, asset: str | None,
-                        today: date | None = None) -> Suppression | None:
+    def suppression_for(
+        self, analyzer_id: str, principal: str | None, asset: str | None, today: date | None = None
+    ) -> Suppression | None:
         day = today or datetime.now(UTC).date()
         for rule in self.suppressions:
             if rule.matches(analyzer_id, principal, asset, day):
@@ -116,8 +119,13 @@ def load(path: Path | None, known_ids: set[str]) -> AnalyzerSettings:
                 raise ConfigError(f"{path}: suppression #{n}: expires {expires!r} is not a date") from None
         elif isinstance(expires, datetime):
             expires = expires.date()
-        rules.append(Suppression(
-            analyzer=str(raw.get("analyzer", "*")), principal=str(raw.get("principal", "*")),
-            asset=str(raw.get("asset", "*")), reason=str(raw["reason"]), expires=expires,
-        ))
+        rules.append(
+            Suppression(
+                analyzer=str(raw.get("analyzer", "*")),
+                principal=str(raw.get("principal", "*")),
+                asset=str(raw.get("asset", "*")),
+                reason=str(raw["reason"]),
+                expires=expires,
+            )
+        )
     return AnalyzerSettings(source=path, overrides=overrides, suppressions=rules)

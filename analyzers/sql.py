@@ -15,8 +15,18 @@ _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 # Columns a SQL analyzer returns (extra columns are ignored; missing optional ones are None).
 REQUIRED = ("key", "summary")
-OPTIONAL = ("principal", "asset_id", "resource", "first_seen", "last_seen", "severity", "details",
-            "event_ids", "scan_ids", "evidence_count")
+OPTIONAL = (
+    "principal",
+    "asset_id",
+    "resource",
+    "first_seen",
+    "last_seen",
+    "severity",
+    "details",
+    "event_ids",
+    "scan_ids",
+    "evidence_count",
+)
 
 
 class SqlAnalyzer:

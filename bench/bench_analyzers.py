@@ -38,7 +38,8 @@ FROM (
                 WHEN k % 100 < 98 THEN 'list' WHEN k % 100 < 99 THEN 'read' ELSE 'permission_change' END AS cls,
            CASE WHEN k % 100 < 70 THEN 'arn:aws:sagemaker:us-east-1:123456789012:endpoint/ep' || (k % 60)
                 WHEN k % 100 < 90 THEN 's3://bench-models/m' || (k % 400) || '/model.pkl'
-                WHEN k % 100 < 95 THEN 's3://bench-datasets/d' || (k % 40) || '/part-' || (k % 1000) || '.parquet'
+                WHEN k % 100 < 95
+                    THEN 's3://bench-datasets/d' || (k % 40) || '/part-' || (k % 1000) || '.parquet'
                 WHEN k % 100 < 98 THEN 's3://bench-models'
                 WHEN k % 100 < 99 THEN 'arn:aws:sagemaker:us-east-1:123456789012:model/m' || (k % 400)
                 ELSE 's3://bench-datasets' END AS res
@@ -60,8 +61,10 @@ SELECT 'endpoint:ep' || i, 'endpoint', 'ep' || i, NULL, 'arn:aws:sagemaker:us-ea
        'serving', 'prod', 'internal', NULL, NULL, false, true, 'bench', now() FROM range(60) t(i);
 INSERT INTO asset_locators SELECT asset_id, lower(uri), CASE WHEN uri LIKE '%/' THEN 'prefix' ELSE 'exact' END, 1
 FROM assets;
-INSERT INTO lineage SELECT 'model:m' || i || '@1', 'trained_on', 'dataset:d' || (i % 40), 'bench', 1 FROM range(400) t(i);
-INSERT INTO lineage SELECT 'model:m' || i || '@1', 'deployed_as', 'endpoint:ep' || (i % 60), 'bench', 1 FROM range(60) t(i);
+INSERT INTO lineage SELECT 'model:m' || i || '@1', 'trained_on', 'dataset:d' || (i % 40), 'bench', 1
+    FROM range(400) t(i);
+INSERT INTO lineage SELECT 'model:m' || i || '@1', 'deployed_as', 'endpoint:ep' || (i % 60), 'bench', 1
+    FROM range(60) t(i);
 INSERT INTO permissions SELECT 'arn:aws:iam::123456789012:user/u' || (i % 150), 'dataset:d' || (i % 40), 'write',
     NULL, 'bench', 1 FROM range(300) t(i);
 INSERT INTO scan_results (id, run_id, scanner, scanner_version, scanned_at, target, member, sha256, asset_id, kind,
@@ -123,11 +126,17 @@ def run(events: int = EVENTS, repeats: int = 3) -> dict[str, object]:
             e = statistics.median(engine_s)
             c = statistics.median(call_s)
             b = statistics.median(bare_s) if bare_s else None
-            per[ident] = {"engine_s": round(e, 3), "bare_sql_s": round(b, 3) if b else None,
-                          "ratio": round(e / b, 2) if b else None, "analyze_call_s": round(c, 3)}
-            print(f"  {ident:38s} in engine {e:6.2f}s" + (f"   bare SQL {b:6.2f}s   {e / b:5.2f}x" if b else
-                                                            "   (Python analyzer)") +
-                  f"   whole `analyze --only` {c:5.2f}s")
+            per[ident] = {
+                "engine_s": round(e, 3),
+                "bare_sql_s": round(b, 3) if b else None,
+                "ratio": round(e / b, 2) if b else None,
+                "analyze_call_s": round(c, 3),
+            }
+            print(
+                f"  {ident:38s} in engine {e:6.2f}s"
+                + (f"   bare SQL {b:6.2f}s   {e / b:5.2f}x" if b else "   (Python analyzer)")
+                + f"   whole `analyze --only` {c:5.2f}s"
+            )
         totals = []
         for _ in range(repeats):
             clock = time.perf_counter()

@@ -69,7 +69,7 @@ class Config:
         path = Path(chosen).expanduser() if chosen is not None else default_db_path(env)
         if settings is not None:
             settings_path: Path | None = Path(settings).expanduser()
-            if not settings_path.is_file():
+            if not Path(settings).expanduser().is_file():
                 raise ConfigError(f"the settings file {settings_path} does not exist", hint="check --config")
         elif env.get(CONFIG_ENV_VAR):
             settings_path = Path(env[CONFIG_ENV_VAR]).expanduser()

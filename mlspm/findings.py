@@ -17,7 +17,7 @@ FINDINGS_VIEW = f"""
 SELECT f.*, coalesce(t.status, 'open') AS status, t.assignee, t.note, t.expires_at,
        t.updated_at AS triaged_at, t.updated_by AS triaged_by, {_SEVERITY_ORDER} AS severity_rank
 FROM findings f LEFT JOIN triage t USING (fingerprint)
-"""
+"""  # noqa: S608 (a constant)
 
 
 @dataclass(frozen=True)
@@ -67,28 +67,65 @@ class Finding:
             return value.isoformat().replace("+00:00", "Z") if value else None
 
         return {
-            "fingerprint": self.fingerprint, "analyzer_id": self.analyzer_id, "title": self.title,
-            "category": self.category, "severity": self.severity, "principal": self.principal,
-            "asset_id": self.asset_id, "resource": self.resource, "first_seen": iso(self.first_seen),
-            "last_seen": iso(self.last_seen), "active": self.active, "status": self.status,
-            "assignee": self.assignee, "note": self.note, "expires_at": iso(self.expires_at),
-            "suppressed_by": self.suppressed_by, "frameworks": list(self.frameworks),
-            "evidence_count": self.evidence_count, "summary": self.summary,
-            "first_detected_at": iso(self.first_detected_at), "last_detected_at": iso(self.last_detected_at),
+            "fingerprint": self.fingerprint,
+            "analyzer_id": self.analyzer_id,
+            "title": self.title,
+            "category": self.category,
+            "severity": self.severity,
+            "principal": self.principal,
+            "asset_id": self.asset_id,
+            "resource": self.resource,
+            "first_seen": iso(self.first_seen),
+            "last_seen": iso(self.last_seen),
+            "active": self.active,
+            "status": self.status,
+            "assignee": self.assignee,
+            "note": self.note,
+            "expires_at": iso(self.expires_at),
+            "suppressed_by": self.suppressed_by,
+            "frameworks": list(self.frameworks),
+            "evidence_count": self.evidence_count,
+            "summary": self.summary,
+            "first_detected_at": iso(self.first_detected_at),
+            "last_detected_at": iso(self.last_detected_at),
         }
 
 
-_COLUMNS = ("fingerprint", "analyzer_id", "title", "category", "severity", "principal", "asset_id", "resource",
-            "first_seen", "last_seen", "active", "status", "assignee", "note", "expires_at", "frameworks",
-            "evidence_count", "summary", "suppressed_by", "details", "first_detected_at", "last_detected_at",
-            "triaged_at", "triaged_by")
+_COLUMNS = (
+    "fingerprint",
+    "analyzer_id",
+    "title",
+    "category",
+    "severity",
+    "principal",
+    "asset_id",
+    "resource",
+    "first_seen",
+    "last_seen",
+    "active",
+    "status",
+    "assignee",
+    "note",
+    "expires_at",
+    "frameworks",
+    "evidence_count",
+    "summary",
+    "suppressed_by",
+    "details",
+    "first_detected_at",
+    "last_detected_at",
+    "triaged_at",
+    "triaged_by",
+)
 
 
 def query(cur: Cursor, flt: FindingFilter, *, limit: int | None = None) -> list[Finding]:
     """Findings matching ``flt``, most severe and most recent first."""
     where, params = _where(flt)
-    sql = (f"SELECT {', '.join(_COLUMNS)} FROM ({FINDINGS_VIEW}) v WHERE {where} "  # noqa: S608
-           "ORDER BY severity_rank DESC, last_seen DESC NULLS LAST, fingerprint")
+    sql = (
+        f"SELECT {', '.join(_COLUMNS)} FROM ({FINDINGS_VIEW}) v WHERE {where} "  # noqa: S608
+        "ORDER BY severity_rank DESC, last_seen DESC NULLS LAST, fingerprint"
+    )
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)

@@ -63,7 +63,9 @@ def set_status(
     when = now or datetime.now(UTC)
     if status is TriageStatus.RISK_ACCEPTED:
         if not (note and note.strip()):
-            raise TriageError("accepting a risk needs a reason", hint="pass --note 'why the risk is acceptable'")
+            raise TriageError(
+                "accepting a risk needs a reason", hint="pass --note 'why the risk is acceptable'"
+            )
         if expires_at is None:
             raise TriageError("accepting a risk needs an expiry", hint="pass --expires YYYY-MM-DD")
         if expires_at <= when:

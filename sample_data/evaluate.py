@@ -60,7 +60,9 @@ def matches(label: dict[str, Any], f: Finding) -> bool:
     return True
 
 
-def evaluate(findings: list[Finding], labels: dict[str, Any]) -> tuple[list[Outcome], list[Outcome], list[Finding]]:
+def evaluate(
+    findings: list[Finding], labels: dict[str, Any]
+) -> tuple[list[Outcome], list[Outcome], list[Finding]]:
     def best(label: dict[str, Any]) -> Outcome:
         hits = [f for f in findings if matches(label, f)]
         hits.sort(key=lambda f: _RANK[f.severity], reverse=True)
@@ -70,8 +72,10 @@ def evaluate(findings: list[Finding], labels: dict[str, Any]) -> tuple[list[Outc
     posture = [best(p) for p in labels.get("posture", [])]
     every = labels["incidents"] + labels.get("posture", [])
     false_alarms = [
-        f for f in findings
-        if f.analyzer_id.startswith(FALSE_ALARM_FAMILIES) and _RANK[f.severity] >= _RANK["high"]
+        f
+        for f in findings
+        if f.analyzer_id.startswith(FALSE_ALARM_FAMILIES)
+        and _RANK[f.severity] >= _RANK["high"]
         and not any(matches(label, f) for label in every)
     ]
     return incidents, posture, false_alarms
@@ -80,11 +84,13 @@ def evaluate(findings: list[Finding], labels: dict[str, Any]) -> tuple[list[Outc
 def report(incidents: list[Outcome], posture: list[Outcome], false_alarms: list[Finding]) -> str:
     lines = ["planted incidents (found = a matching finding at severity ≥ medium):"]
     for o in incidents:
-        l = o.label
+        label = o.label
         got = f"{o.best.severity:8s} {o.best.analyzer_id}" if o.best else "—"
         mark = "found " if o.found else "MISSED"
-        lines.append(f"  {mark} {l['id']:7s} {l['family']:15s} {l['kind']:32s} {got}"
-                     + ("" if o.meets_expected or not o.found else f"  (expected {l['expected_min_severity']})"))
+        lines.append(
+            f"  {mark} {label['id']:7s} {label['family']:15s} {label['kind']:32s} {got}"
+            + ("" if o.meets_expected or not o.found else f"  (expected {label['expected_min_severity']})")
+        )
     families = sorted({o.label["family"] for o in incidents})
     lines.append("recall per family:")
     for fam in families:
@@ -96,8 +102,12 @@ def report(incidents: list[Outcome], posture: list[Outcome], false_alarms: list[
         lines.append("posture gaps (expected at low or above):")
         for o in posture:
             got = f"{o.best.severity:8s} {o.best.analyzer_id}" if o.best else "—"
-            lines.append(f"  {'found ' if o.best else 'MISSED'} {o.label['id']:7s} {o.label['kind']:32s} {got}")
-    lines.append(f"high/critical false alarms from usage and poisoning analyzers: {len(false_alarms)} (goal ≤ 2)")
+            lines.append(
+                f"  {'found ' if o.best else 'MISSED'} {o.label['id']:7s} {o.label['kind']:32s} {got}"
+            )
+    lines.append(
+        f"high/critical false alarms from usage and poisoning analyzers: {len(false_alarms)} (goal ≤ 2)"
+    )
     for f in false_alarms:
         lines.append(f"  {f.severity:8s} {f.analyzer_id}: {f.summary[:150]}")
     return "\n".join(lines)

@@ -26,24 +26,47 @@ class MlspmCommands(Provider):
             ("view: assets", "the inventory with its risk roll-up", app.open_assets),
             ("view: SQL console", "read-only SQL over the database", app.open_sql),
             ("view: keys", "every key binding", app.action_help),
-            ("view: inactive findings too", "include findings that no longer fire",
-             partial(app.open_findings, FindingFilter(include_inactive=True), "all findings")),
+            (
+                "view: inactive findings too",
+                "include findings that no longer fire",
+                partial(app.open_findings, FindingFilter(include_inactive=True), "all findings"),
+            ),
         ]
         for sev in (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM):
-            cmds.append((f"filter: severity ≥ {sev.value}", f"findings at {sev.value} or above",
-                         partial(app.open_findings, FindingFilter(min_severity=sev), f"≥ {sev.value}")))
+            cmds.append(
+                (
+                    f"filter: severity ≥ {sev.value}",
+                    f"findings at {sev.value} or above",
+                    partial(app.open_findings, FindingFilter(min_severity=sev), f"≥ {sev.value}"),
+                )
+            )
         for status in TriageStatus:
-            cmds.append((f"filter: status {status.value}", f"findings triaged {status.value}",
-                         partial(app.open_findings, FindingFilter(statuses=[status]), status.value)))
+            cmds.append(
+                (
+                    f"filter: status {status.value}",
+                    f"findings triaged {status.value}",
+                    partial(app.open_findings, FindingFilter(statuses=[status]), status.value),
+                )
+            )
         for cat in Category:
-            cmds.append((f"filter: category {cat.value}", f"{cat.value} findings",
-                         partial(app.open_findings, FindingFilter(categories=[cat.value]), cat.value)))
+            cmds.append(
+                (
+                    f"filter: category {cat.value}",
+                    f"{cat.value} findings",
+                    partial(app.open_findings, FindingFilter(categories=[cat.value]), cat.value),
+                )
+            )
         screen = app.screen
         for status in TriageStatus:
             action = getattr(screen, "triage_to", None)
             if action is not None:
-                cmds.append((f"triage: mark {status.value}", "the marked findings (or the one under the cursor)",
-                             partial(action, status)))
+                cmds.append(
+                    (
+                        f"triage: mark {status.value}",
+                        "the marked findings (or the one under the cursor)",
+                        partial(action, status),
+                    )
+                )
         export = getattr(screen, "action_export", None)
         if export is not None:
             cmds.append(("export: findings report", "write the findings shown (CSV or JSON)", export))

@@ -11,10 +11,21 @@ from mlspm.text import printable
 
 __all__ = ["cell", "para", "printable", "severity", "short", "status"]
 
-SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "bold yellow", "low": "cyan",
-                  "info": "dim"}
-STATUS_STYLE = {"open": "bold", "investigating": "magenta", "confirmed": "bold red", "false_positive": "dim",
-                "risk_accepted": "dim italic", "resolved": "green"}
+SEVERITY_STYLE = {
+    "critical": "bold white on red",
+    "high": "bold red",
+    "medium": "bold yellow",
+    "low": "cyan",
+    "info": "dim",
+}
+STATUS_STYLE = {
+    "open": "bold",
+    "investigating": "magenta",
+    "confirmed": "bold red",
+    "false_positive": "dim",
+    "risk_accepted": "dim italic",
+    "resolved": "green",
+}
 SEVERITY_ICON = {"critical": "■■■■", "high": "■■■ ", "medium": "■■  ", "low": "■   ", "info": "·   "}
 
 

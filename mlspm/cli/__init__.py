@@ -70,9 +70,14 @@ class _Group(click.Group):
     metavar="FILE",
     help=f"Database file (default: ${DB_ENV_VAR} or {default_db_path()}).",
 )
-@click.option("--config", "settings", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
-              help="Settings file: analyzer thresholds and suppressions (default: $MLSPM_CONFIG or "
-              "~/.config/mlspm/config.toml when it exists).")
+@click.option(
+    "--config",
+    "settings",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Settings file: analyzer thresholds and suppressions (default: $MLSPM_CONFIG or "
+    "~/.config/mlspm/config.toml when it exists).",
+)
 @click.version_option(__version__, prog_name="mlspm")
 @click.pass_context
 def cli(ctx: click.Context, db: Path | None, settings: Path | None) -> None:

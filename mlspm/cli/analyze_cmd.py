@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import click
 from rich.table import Table
@@ -34,8 +35,13 @@ def _severity(_ctx: click.Context, _param: click.Parameter, value: str | None) -
 
 @click.command()
 @click.option("--only", "only", multiple=True, metavar="ID", help="Run only this analyzer (repeatable).")
-@click.option("--fail-on", "fail_on", callback=_severity, metavar="SEVERITY",
-              help="Exit 1 when an open finding at or above this severity exists (for cron and CI).")
+@click.option(
+    "--fail-on",
+    "fail_on",
+    callback=_severity,
+    metavar="SEVERITY",
+    help="Exit 1 when an open finding at or above this severity exists (for cron and CI).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the run's summary as JSON.")
 @click.pass_obj
 def analyze(config: Config, only: tuple[str, ...], fail_on: Severity | None, as_json: bool) -> None:
@@ -58,33 +64,69 @@ def analyze(config: Config, only: tuple[str, ...], fail_on: Severity | None, as_
         failing = 0
         if fail_on is not None:
             with store.cursor() as cur:
-                hits = query(cur, FindingFilter(min_severity=fail_on, include_suppressed=False,
-                                                statuses=[s for s in TriageStatus if s.is_open]))
+                hits = query(
+                    cur,
+                    FindingFilter(
+                        min_severity=fail_on,
+                        include_suppressed=False,
+                        statuses=[s for s in TriageStatus if s.is_open],
+                    ),
+                )
             failing = len(hits)
     if as_json:
-        out.print_json(json.dumps({
-            "run_id": report.run_id,
-            "data_until": report.data_until.isoformat() if report.data_until else None,
-            "new": report.new, "still_active": report.still_active, "no_longer_firing": report.no_longer_firing,
-            "reopened": report.reopened, "discovered_assets": report.discovered_assets,
-            "analyzers": [{"id": r.id, "status": r.status, "seconds": round(r.seconds, 3), "fired": r.fired,
-                           "error": r.error} for r in report.results],
-        }))
+        out.print_json(
+            json.dumps(
+                {
+                    "run_id": report.run_id,
+                    "data_until": report.data_until.isoformat() if report.data_until else None,
+                    "new": report.new,
+                    "still_active": report.still_active,
+                    "no_longer_firing": report.no_longer_firing,
+                    "reopened": report.reopened,
+                    "discovered_assets": report.discovered_assets,
+                    "analyzers": [
+                        {
+                            "id": r.id,
+                            "status": r.status,
+                            "seconds": round(r.seconds, 3),
+                            "fired": r.fired,
+                            "error": r.error,
+                        }
+                        for r in report.results
+                    ],
+                }
+            )
+        )
     else:
         table = Table(show_edge=False, header_style="bold")
-        for col, justify in (("analyzer", "left"), ("status", "left"), ("findings", "right"), ("seconds", "right")):
+        for col, justify in (
+            ("analyzer", "left"),
+            ("status", "left"),
+            ("findings", "right"),
+            ("seconds", "right"),
+        ):
             table.add_column(col, justify=justify)  # type: ignore[arg-type]
         for r in report.results:
             style = {"ok": "", "error": "red", "disabled": "dim"}[r.status]
-            table.add_row(r.id, safe(r.status, style=style), str(r.fired) if r.status == "ok" else "-",
-                          f"{r.seconds:.2f}")
+            table.add_row(
+                r.id,
+                safe(r.status, style=style),
+                str(r.fired) if r.status == "ok" else "-",
+                f"{r.seconds:.2f}",
+            )
         out.print(table)
-        out.print(f"{report.new} new, {report.still_active} still active, {report.no_longer_firing} no longer "
-                  f"firing · {len(report.errors)} analyzer errors · data until "
-                  f"{report.data_until:%Y-%m-%d %H:%M} UTC" if report.data_until else "no access events loaded")
+        out.print(
+            f"{report.new} new, {report.still_active} still active, {report.no_longer_firing} no longer "
+            f"firing · {len(report.errors)} analyzer errors · data until "
+            f"{report.data_until:%Y-%m-%d %H:%M} UTC"
+            if report.data_until
+            else "no access events loaded"
+        )
         if report.discovered_assets:
-            out.print(f"{report.discovered_assets} assets seen in logs or scans but in no inventory were "
-                      "registered as discovered")
+            out.print(
+                f"{report.discovered_assets} assets seen in logs or scans but in no inventory were "
+                "registered as discovered"
+            )
         if report.reopened:
             out.print(f"{report.reopened} accepted risks expired and were reopened")
         for r in report.errors:
@@ -102,14 +144,28 @@ def analyzers_list(as_json: bool) -> None:
 
     pack = analyzers()
     if as_json:
-        out.print_json(json.dumps([
-            {"id": a.meta.id, "title": a.meta.title, "category": a.meta.category, "severity": a.meta.severity.value,
-             "description": a.meta.description, "risk": a.meta.risk, "remediation": a.meta.remediation,
-             "frameworks": list(a.meta.frameworks), "references": list(a.meta.references),
-             "parameters": {n: {"default": p.default, "type": p.type, "description": p.description}
-                            for n, p in a.meta.parameters.items()}}
-            for a in pack
-        ]))
+        out.print_json(
+            json.dumps(
+                [
+                    {
+                        "id": a.meta.id,
+                        "title": a.meta.title,
+                        "category": a.meta.category,
+                        "severity": a.meta.severity.value,
+                        "description": a.meta.description,
+                        "risk": a.meta.risk,
+                        "remediation": a.meta.remediation,
+                        "frameworks": list(a.meta.frameworks),
+                        "references": list(a.meta.references),
+                        "parameters": {
+                            n: {"default": p.default, "type": p.type, "description": p.description}
+                            for n, p in a.meta.parameters.items()
+                        },
+                    }
+                    for a in pack
+                ]
+            )
+        )
         return
     table = Table(show_edge=False, header_style="bold")
     for col in ("id", "category", "severity", "parameters (defaults)"):
@@ -121,8 +177,12 @@ def analyzers_list(as_json: bool) -> None:
 
 
 @click.command()
-@click.option("--framework", "framework_id", metavar="ID",
-              help="One framework (OWASP-ML, OWASP-LLM, ATLAS, NIST-AI-RMF, ISO-42001, EU-AI-ACT).")
+@click.option(
+    "--framework",
+    "framework_id",
+    metavar="ID",
+    help="One framework (OWASP-ML, OWASP-LLM, ATLAS, NIST-AI-RMF, ISO-42001, EU-AI-ACT).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the coverage as JSON.")
 @click.pass_obj
 def compliance(config: Config, framework_id: str | None, as_json: bool) -> None:
@@ -136,34 +196,48 @@ def compliance(config: Config, framework_id: str | None, as_json: bool) -> None:
     open_by_analyzer: dict[str, int] = {}
     if config.db_path.exists():
         with Store(config.db_path, create=False) as store, store.cursor() as cur:
-            for f in query(cur, FindingFilter(include_suppressed=False,
-                                              statuses=[s for s in TriageStatus if s.is_open])):
+            for f in query(
+                cur, FindingFilter(include_suppressed=False, statuses=[s for s in TriageStatus if s.is_open])
+            ):
                 open_by_analyzer[f.analyzer_id] = open_by_analyzer.get(f.analyzer_id, 0) + 1
     pack = analyzers()
-    report = []
+    report: list[dict[str, Any]] = []
     for fw in chosen:
         controls = []
         for control in fw.controls:
             tag = f"{fw.id}:{control.id}"
             covering = [a.meta.id for a in pack if tag in a.meta.frameworks]
-            controls.append({"id": control.id, "title": control.title, "analyzers": covering,
-                             "open_findings": sum(open_by_analyzer.get(a, 0) for a in covering)})
+            controls.append(
+                {
+                    "id": control.id,
+                    "title": control.title,
+                    "analyzers": covering,
+                    "open_findings": sum(open_by_analyzer.get(a, 0) for a in covering),
+                }
+            )
         report.append({"id": fw.id, "name": fw.name, "version": fw.version, "controls": controls})
     if as_json:
         out.print_json(json.dumps(report))
         return
-    for fw in report:
-        covered = sum(1 for c in fw["controls"] if c["analyzers"])  # type: ignore[union-attr]
-        total = len(fw["controls"])  # type: ignore[arg-type]
-        table = Table(title=f"{fw['name']} {fw['version']} — {covered} of {total} controls covered",
-                      title_justify="left", show_edge=False, header_style="bold")
+    for entry in report:
+        covered = sum(1 for c in entry["controls"] if c["analyzers"])
+        total = len(entry["controls"])
+        table = Table(
+            title=f"{entry['name']} {entry['version']} — {covered} of {total} controls covered",
+            title_justify="left",
+            show_edge=False,
+            header_style="bold",
+        )
         table.add_column("control")
         table.add_column("title")
         table.add_column("open findings", justify="right")
         table.add_column("analyzers")
-        for c in fw["controls"]:  # type: ignore[union-attr]
+        for c in entry["controls"]:
             style = "" if c["analyzers"] else "dim"
-            table.add_row(safe(c["id"], style=style), safe(c["title"], style=style),
-                          str(c["open_findings"]) if c["analyzers"] else "-",
-                          safe(", ".join(c["analyzers"]) or "no coverage", style=style))
+            table.add_row(
+                safe(c["id"], style=style),
+                safe(c["title"], style=style),
+                str(c["open_findings"]) if c["analyzers"] else "-",
+                safe(", ".join(c["analyzers"]) or "no coverage", style=style),
+            )
         out.print(table)

@@ -16,10 +16,21 @@ from mlspm.findings import FindingFilter, evidence_events, evidence_scans, histo
 from mlspm.store import Store
 from mlspm.triage import resolve
 
-SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan",
-                  "info": "dim"}
-STATUS_STYLE = {"open": "bold", "investigating": "magenta", "confirmed": "red", "false_positive": "dim",
-                "risk_accepted": "dim", "resolved": "green"}
+SEVERITY_STYLE = {
+    "critical": "bold white on red",
+    "high": "bold red",
+    "medium": "yellow",
+    "low": "cyan",
+    "info": "dim",
+}
+STATUS_STYLE = {
+    "open": "bold",
+    "investigating": "magenta",
+    "confirmed": "red",
+    "false_positive": "dim",
+    "risk_accepted": "dim",
+    "resolved": "green",
+}
 
 
 def _statuses(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> list[TriageStatus]:
@@ -30,25 +41,54 @@ def _statuses(_ctx: click.Context, _param: click.Parameter, values: tuple[str, .
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
-@click.option("--min-severity", callback=_severity, metavar="SEVERITY", help="info, low, medium, high or critical.")
-@click.option("--status", "statuses", multiple=True, callback=_statuses, metavar="STATUS",
-              help="Only this triage status (repeatable): " + ", ".join(s.value for s in TriageStatus) + ".")
-@click.option("--category", "categories", multiple=True, type=click.Choice([c.value for c in Category]),
-              help="Only this category (repeatable).")
-@click.option("--analyzer", "analyzer_ids", multiple=True, metavar="ID", help="Only this analyzer (repeatable).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True
+)
+@click.option(
+    "--min-severity", callback=_severity, metavar="SEVERITY", help="info, low, medium, high or critical."
+)
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    callback=_statuses,
+    metavar="STATUS",
+    help="Only this triage status (repeatable): " + ", ".join(s.value for s in TriageStatus) + ".",
+)
+@click.option(
+    "--category",
+    "categories",
+    multiple=True,
+    type=click.Choice([c.value for c in Category]),
+    help="Only this category (repeatable).",
+)
+@click.option(
+    "--analyzer", "analyzer_ids", multiple=True, metavar="ID", help="Only this analyzer (repeatable)."
+)
 @click.option("--all", "include_inactive", is_flag=True, help="Include findings that no longer fire.")
 @click.pass_obj
-def findings(config: Config, fmt: str, min_severity: Severity | None, statuses: list[TriageStatus],
-             categories: tuple[str, ...], analyzer_ids: tuple[str, ...], include_inactive: bool) -> None:
+def findings(
+    config: Config,
+    fmt: str,
+    min_severity: Severity | None,
+    statuses: list[TriageStatus],
+    categories: tuple[str, ...],
+    analyzer_ids: tuple[str, ...],
+    include_inactive: bool,
+) -> None:
     """List findings, most severe first, with their triage status.
 
     JSON is an array of objects (fingerprint, analyzer_id, title, category, severity, principal,
     asset_id, resource, first_seen, last_seen, active, status, frameworks, evidence_count, summary, ...);
     CSV cells that would start a spreadsheet formula are neutralized.
     """
-    flt = FindingFilter(min_severity=min_severity, statuses=statuses, categories=categories,
-                        analyzers=analyzer_ids, include_inactive=include_inactive)
+    flt = FindingFilter(
+        min_severity=min_severity,
+        statuses=statuses,
+        categories=categories,
+        analyzers=analyzer_ids,
+        include_inactive=include_inactive,
+    )
     with Store(config.db_path, create=False) as store, store.cursor() as cur:
         rows = query(cur, flt)
     if fmt == "json":
@@ -69,11 +109,18 @@ def findings(config: Config, fmt: str, min_severity: Severity | None, statuses: 
             line = Text("(no longer firing) ", style="dim") + line
         if f.suppressed_by:
             line = Text("(suppressed) ", style="dim") + line
-        table.add_row(f.fingerprint[:12], safe(f.severity, style=SEVERITY_STYLE.get(f.severity, "")),
-                      safe(f.status, style=STATUS_STYLE.get(f.status, "")), f.category, line)
+        table.add_row(
+            f.fingerprint[:12],
+            safe(f.severity, style=SEVERITY_STYLE.get(f.severity, "")),
+            safe(f.status, style=STATUS_STYLE.get(f.status, "")),
+            f.category,
+            line,
+        )
     out.print(table)
-    out.print(f"{len(rows)} findings · `mlspm finding FP` shows one with its evidence · "
-              "`mlspm triage FP --status ...` records a decision")
+    out.print(
+        f"{len(rows)} findings · `mlspm finding FP` shows one with its evidence · "
+        "`mlspm triage FP --status ...` records a decision"
+    )
 
 
 @click.command()
@@ -92,30 +139,52 @@ def finding(config: Config, fingerprint: str, n_events: int) -> None:
         scans = evidence_scans(cur, full, n_events)
         changes = history(cur, full)
     meta = _meta(f.analyzer_id)
-    out.print(Text.assemble((f"[{f.severity}] ", SEVERITY_STYLE.get(f.severity, "")),
-                            safe(f.title, style="bold")))
+    out.print(
+        Text.assemble((f"[{f.severity}] ", SEVERITY_STYLE.get(f.severity, "")), safe(f.title, style="bold"))
+    )
     out.print(safe(f.summary))
-    for label, value in (("fingerprint", f.fingerprint), ("analyzer", f.analyzer_id), ("category", f.category),
-                         ("principal", f.principal), ("asset", f.asset_id), ("resource", f.resource),
-                         ("seen", f"{f.first_seen} → {f.last_seen}"), ("active", "yes" if f.active else "no"),
-                         ("status", f.status), ("assignee", f.assignee), ("note", f.note),
-                         ("expires", f.expires_at), ("suppressed", f.suppressed_by),
-                         ("frameworks", ", ".join(f.frameworks)), ("evidence rows", f.evidence_count)):
+    for label, value in (
+        ("fingerprint", f.fingerprint),
+        ("analyzer", f.analyzer_id),
+        ("category", f.category),
+        ("principal", f.principal),
+        ("asset", f.asset_id),
+        ("resource", f.resource),
+        ("seen", f"{f.first_seen} → {f.last_seen}"),
+        ("active", "yes" if f.active else "no"),
+        ("status", f.status),
+        ("assignee", f.assignee),
+        ("note", f.note),
+        ("expires", f.expires_at),
+        ("suppressed", f.suppressed_by),
+        ("frameworks", ", ".join(f.frameworks)),
+        ("evidence rows", f.evidence_count),
+    ):
         if value not in (None, ""):
             out.print(Text.assemble((f"  {label:14s}", "dim"), safe(value)))
     if meta:
         out.print(Text.assemble(("\nwhy it matters  ", "bold"), safe(meta["risk"])))
         out.print(Text.assemble(("what to do      ", "bold"), safe(meta["remediation"])))
     if events:
-        table = Table(title="evidence (first events)", title_justify="left", show_edge=False, header_style="bold")
+        table = Table(
+            title="evidence (first events)", title_justify="left", show_edge=False, header_style="bold"
+        )
         for col in ("time", "principal", "action", "resource", "outcome", "source ip"):
             table.add_column(col, overflow="fold")
         for ts, principal, action, resource, outcome, ip, _raw in events:
-            table.add_row(safe(f"{ts:%Y-%m-%d %H:%M:%S}"), safe(principal, max_len=60), safe(action),
-                          safe(resource, max_len=70), safe(outcome), safe(ip))
+            table.add_row(
+                safe(f"{ts:%Y-%m-%d %H:%M:%S}"),
+                safe(principal, max_len=60),
+                safe(action),
+                safe(resource, max_len=70),
+                safe(outcome),
+                safe(ip),
+            )
         out.print(table)
     if scans:
-        table = Table(title="evidence (scan results)", title_justify="left", show_edge=False, header_style="bold")
+        table = Table(
+            title="evidence (scan results)", title_justify="left", show_edge=False, header_style="bold"
+        )
         for col in ("scanned", "scanner", "file", "severity", "operator"):
             table.add_column(col, overflow="fold")
         for at, scanner, target, member, severity, operator, _msg in scans:

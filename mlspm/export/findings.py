@@ -10,15 +10,36 @@ from pathlib import Path
 from mlspm.export import csvsafe
 from mlspm.findings import Finding
 
-CSV_COLUMNS = ("fingerprint", "severity", "status", "category", "analyzer_id", "title", "principal", "asset_id",
-               "resource", "first_seen", "last_seen", "active", "assignee", "note", "expires_at", "suppressed_by",
-               "evidence_count", "frameworks", "summary")
+CSV_COLUMNS = (
+    "fingerprint",
+    "severity",
+    "status",
+    "category",
+    "analyzer_id",
+    "title",
+    "principal",
+    "asset_id",
+    "resource",
+    "first_seen",
+    "last_seen",
+    "active",
+    "assignee",
+    "note",
+    "expires_at",
+    "suppressed_by",
+    "evidence_count",
+    "frameworks",
+    "summary",
+)
 FORMATS = ("csv", "json")
 
 
 def to_csv(findings: Sequence[Finding]) -> str:
     out = io.StringIO()
-    rows = ([f.as_json()[c] if c != "frameworks" else ";".join(f.frameworks) for c in CSV_COLUMNS] for f in findings)
+    rows = (
+        [f.as_json()[c] if c != "frameworks" else ";".join(f.frameworks) for c in CSV_COLUMNS]
+        for f in findings
+    )
     csvsafe.write(out, CSV_COLUMNS, rows)
     return out.getvalue()
 

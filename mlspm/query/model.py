@@ -6,13 +6,38 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-PIVOT_COLUMNS = ("severity", "status", "category", "analyzer_id", "principal", "asset_id", "resource", "active",
-                 "assignee", "title")
+PIVOT_COLUMNS = (
+    "severity",
+    "status",
+    "category",
+    "analyzer_id",
+    "principal",
+    "asset_id",
+    "resource",
+    "active",
+    "assignee",
+    "title",
+)
 """Finding columns one may sort or group by (an allow-list: identifiers never come from the UI)."""
 SORT_COLUMNS = (*PIVOT_COLUMNS, "first_seen", "last_seen", "evidence_count", "fingerprint")
-EVENT_COLUMNS = ("id", "ts", "principal", "principal_type", "source_ip", "user_agent", "service", "action",
-                 "action_class", "resource", "asset_id", "outcome", "status_code", "bytes_out", "auth_type",
-                 "source_format")
+EVENT_COLUMNS = (
+    "id",
+    "ts",
+    "principal",
+    "principal_type",
+    "source_ip",
+    "user_agent",
+    "service",
+    "action",
+    "action_class",
+    "resource",
+    "asset_id",
+    "outcome",
+    "status_code",
+    "bytes_out",
+    "auth_type",
+    "source_format",
+)
 """Event columns shown in tables; ``raw`` is fetched only for one event at a time."""
 
 

@@ -32,9 +32,11 @@ def check(sql: str) -> str:
     kind = statements[0].type
     if kind not in ALLOWED:
         name = str(kind).rsplit(".", 1)[-1]
-        raise SqlRefused(f"{name} statements are refused: the console only reads",
-                         hint="use SELECT (or EXPLAIN); mlspm never lets the console write, attach, "
-                         "copy to files, install or load anything")
+        raise SqlRefused(
+            f"{name} statements are refused: the console only reads",
+            hint="use SELECT (or EXPLAIN); mlspm never lets the console write, attach, "
+            "copy to files, install or load anything",
+        )
     return sql
 
 

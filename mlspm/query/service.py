@@ -40,15 +40,18 @@ class QueryService:
     # -- overview ---------------------------------------------------------------------------------
     def overview(self) -> Overview:
         with self.store.cursor() as cur:
+
             def pairs(sql: str, params: Sequence[Any] = ()) -> dict[str, int]:
                 return {str(k): int(v) for k, v in cur.execute(sql, list(params)).fetchall()}
 
             view = f"({FINDINGS_VIEW}) v"
-            by_severity = pairs(f"SELECT severity, count(*) FROM {view} WHERE {_OPEN} GROUP BY 1")
-            by_category = pairs(f"SELECT category, count(*) FROM {view} WHERE {_OPEN} GROUP BY 1 ORDER BY 2 DESC")
-            by_status = pairs(f"SELECT status, count(*) FROM {view} WHERE active GROUP BY 1 ORDER BY 2 DESC")
+            by_severity = pairs(f"SELECT severity, count(*) FROM {view} WHERE {_OPEN} GROUP BY 1")  # noqa: S608
+            by_category = pairs(
+                f"SELECT category, count(*) FROM {view} WHERE {_OPEN} GROUP BY 1 ORDER BY 2 DESC"  # noqa: S608
+            )
+            by_status = pairs(f"SELECT status, count(*) FROM {view} WHERE active GROUP BY 1 ORDER BY 2 DESC")  # noqa: S608
             by_framework = pairs(
-                f"SELECT split_part(fw, ':', 1), count(DISTINCT fingerprint) FROM {view}, unnest(frameworks) t(fw) "
+                f"SELECT split_part(fw, ':', 1), count(DISTINCT fingerprint) FROM {view}, unnest(frameworks) t(fw) "  # noqa: S608
                 f"WHERE {_OPEN} GROUP BY 1 ORDER BY 2 DESC"
             )
             runs = cur.execute(
@@ -58,14 +61,21 @@ class QueryService:
             previous = runs[1] if len(runs) > 1 else None
             new = 0
             if latest:
-                new = int(cur.execute("SELECT count(*) FROM findings WHERE first_run_id = ?",
-                                      [latest[0]]).fetchall()[0][0]) if previous else 0
+                new = (
+                    int(
+                        cur.execute(
+                            "SELECT count(*) FROM findings WHERE first_run_id = ?", [latest[0]]
+                        ).fetchall()[0][0]
+                    )
+                    if previous
+                    else 0
+                )
             assets = cur.execute(
-                f"SELECT asset_id, count(*), {_WORST} FROM {view} WHERE {_OPEN} AND asset_id IS NOT NULL "
+                f"SELECT asset_id, count(*), {_WORST} FROM {view} WHERE {_OPEN} AND asset_id IS NOT NULL "  # noqa: S608
                 f"GROUP BY 1 ORDER BY max({_SEV}) DESC, 2 DESC LIMIT 8"
             ).fetchall()
             principals = cur.execute(
-                f"SELECT principal, count(*), {_WORST} FROM {view} WHERE {_OPEN} AND principal IS NOT NULL "
+                f"SELECT principal, count(*), {_WORST} FROM {view} WHERE {_OPEN} AND principal IS NOT NULL "  # noqa: S608
                 f"GROUP BY 1 ORDER BY max({_SEV}) DESC, 2 DESC LIMIT 8"
             ).fetchall()
             span = cur.execute("SELECT count(*), min(ts), max(ts) FROM access_events").fetchall()[0]
@@ -78,18 +88,34 @@ class QueryService:
                 "(SELECT batch_id FROM ingest_runs ORDER BY run_id DESC LIMIT 1) AND status = 'loaded'"
             ).fetchall()[0]
         return Overview(
-            findings_by_severity=by_severity, findings_by_category=by_category, findings_by_status=by_status,
-            findings_by_framework=by_framework, new_since_previous=new,
-            previous_run_at=previous[1] if previous else None, latest_run_at=latest[1] if latest else None,
+            findings_by_severity=by_severity,
+            findings_by_category=by_category,
+            findings_by_status=by_status,
+            findings_by_framework=by_framework,
+            new_since_previous=new,
+            previous_run_at=previous[1] if previous else None,
+            latest_run_at=latest[1] if latest else None,
             riskiest_assets=[(str(a), int(n), str(w)) for a, n, w in assets],
             riskiest_principals=[(str(p), int(n), str(w)) for p, n, w in principals],
-            activity_per_day=[(d, int(n)) for d, n in per_day], events=int(span[0]), assets=n_assets,
-            data_from=span[1], data_until=span[2], last_batch_files=int(batch[0]), last_batch_rows=int(batch[1]),
+            activity_per_day=[(d, int(n)) for d, n in per_day],
+            events=int(span[0]),
+            assets=n_assets,
+            data_from=span[1],
+            data_until=span[2],
+            last_batch_files=int(batch[0]),
+            last_batch_rows=int(batch[1]),
         )
 
     # -- findings ---------------------------------------------------------------------------------
-    def findings(self, flt: FindingFilter, *, search: str | None = None, sort: str = "severity",
-                 descending: bool = True, group_filter: dict[str, Any] | None = None) -> list[Finding]:
+    def findings(
+        self,
+        flt: FindingFilter,
+        *,
+        search: str | None = None,
+        sort: str = "severity",
+        descending: bool = True,
+        group_filter: dict[str, Any] | None = None,
+    ) -> list[Finding]:
         """Findings matching the filter, a free-text search and a pivot group's values, sorted."""
         if sort not in SORT_COLUMNS:
             raise ValueError(f"cannot sort by {sort!r}")
@@ -97,15 +123,32 @@ class QueryService:
             rows = query_findings(cur, flt)
         if search:
             needle = search.lower()
-            rows = [f for f in rows if needle in " ".join(
-                str(v) for v in (f.summary, f.principal, f.asset_id, f.resource, f.analyzer_id, f.title,
-                                 f.fingerprint, f.assignee, f.note) if v).lower()]
+            rows = [
+                f
+                for f in rows
+                if needle
+                in " ".join(
+                    str(v)
+                    for v in (
+                        f.summary,
+                        f.principal,
+                        f.asset_id,
+                        f.resource,
+                        f.analyzer_id,
+                        f.title,
+                        f.fingerprint,
+                        f.assignee,
+                        f.note,
+                    )
+                    if v
+                ).lower()
+            ]
         for column, value in (group_filter or {}).items():
             if column not in PIVOT_COLUMNS:
                 raise ValueError(f"cannot group by {column!r}")
             rows = [f for f in rows if _value(f, column) == value]
         key = _SORT_KEYS.get(sort, lambda f: (_value(f, sort) is None, str(_value(f, sort) or "")))
-        rows.sort(key=key, reverse=descending)  # type: ignore[arg-type]
+        rows.sort(key=key, reverse=descending)
         return rows
 
     def pivot(self, flt: FindingFilter, columns: Sequence[str]) -> list[Count]:
@@ -119,8 +162,12 @@ class QueryService:
             groups.setdefault(tuple(_value(f, c) for c in columns), []).append(f)
         order = ["info", "low", "medium", "high", "critical"]
         counts = [
-            Count(key, len(items), sum(1 for f in items if TriageStatus(f.status).is_open),
-                  max((f.severity for f in items), key=order.index))
+            Count(
+                key,
+                len(items),
+                sum(1 for f in items if TriageStatus(f.status).is_open),
+                max((f.severity for f in items), key=order.index),
+            )
             for key, items in groups.items()
         ]
         counts.sort(key=lambda c: (-c.count, str(c.key)))
@@ -135,7 +182,7 @@ class QueryService:
         """Other findings on the same principal or asset."""
         with self.store.cursor() as cur:
             rows = cur.execute(
-                f"SELECT fingerprint FROM ({FINDINGS_VIEW}) v WHERE fingerprint <> ? AND "
+                f"SELECT fingerprint FROM ({FINDINGS_VIEW}) v WHERE fingerprint <> ? AND "  # noqa: S608
                 "((principal IS NOT NULL AND principal = ?) OR (asset_id IS NOT NULL AND asset_id = ?)) "
                 "ORDER BY severity_rank DESC, last_seen DESC LIMIT ?",
                 [f.fingerprint, f.principal, f.asset_id, limit],
@@ -152,14 +199,29 @@ class QueryService:
         with self.store.cursor() as cur:
             return history(cur, fingerprint)
 
-    def triage(self, fingerprints: Sequence[str], status: TriageStatus, *, actor: str, note: str | None = None,
-               assignee: str | None = None, expires_at: datetime | None = None) -> list[Change]:
-        return set_status(self.store, fingerprints, status, note=note, assignee=assignee, expires_at=expires_at,
-                          actor=actor)
+    def triage(
+        self,
+        fingerprints: Sequence[str],
+        status: TriageStatus,
+        *,
+        actor: str,
+        note: str | None = None,
+        assignee: str | None = None,
+        expires_at: datetime | None = None,
+    ) -> list[Change]:
+        return set_status(
+            self.store, fingerprints, status, note=note, assignee=assignee, expires_at=expires_at, actor=actor
+        )
 
     # -- events -----------------------------------------------------------------------------------
-    def events(self, flt: EventFilter, *, after: tuple[datetime, int] | None = None,
-               before: tuple[datetime, int] | None = None, limit: int = 200) -> EventPage:
+    def events(
+        self,
+        flt: EventFilter,
+        *,
+        after: tuple[datetime, int] | None = None,
+        before: tuple[datetime, int] | None = None,
+        limit: int = 200,
+    ) -> EventPage:
         """A page of events in (ts, id) order — keyset paging, so any page costs the same at 10M rows."""
         where, params = _event_where(flt)
         order = "ASC"
@@ -190,7 +252,8 @@ class QueryService:
         with self.store.cursor() as cur:
             rows = cur.execute(
                 "SELECT e.raw, r.path, e.source_pos FROM access_events e LEFT JOIN ingest_runs r USING (run_id) "
-                "WHERE e.id = ?", [event_id]
+                "WHERE e.id = ?",
+                [event_id],
             ).fetchall()
         return rows[0] if rows else (None, None, None)
 
@@ -219,19 +282,22 @@ class QueryService:
                 start = cur.execute("SELECT min(ts) FROM access_events").fetchall()[0][0]
                 for asset, first in cur.execute(
                     "SELECT asset_id, min(ts) FROM access_events WHERE principal = ? AND asset_id IS NOT NULL "
-                    "GROUP BY 1 ORDER BY 2 DESC LIMIT 10", [flt.principal]
+                    "GROUP BY 1 ORDER BY 2 DESC LIMIT 10",
+                    [flt.principal],
                 ).fetchall():
                     if start and first > start:
                         facts.append(f"first access to {asset}: {first:%Y-%m-%d %H:%M} UTC")
                 for ip, first, n in cur.execute(
                     "SELECT source_ip, min(ts), count(*) FROM access_events WHERE principal = ? AND source_ip "
-                    "IS NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 5", [flt.principal]
+                    "IS NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 5",
+                    [flt.principal],
                 ).fetchall():
                     facts.append(f"address {ip} first seen {first:%Y-%m-%d %H:%M} UTC ({n:,} events)")
             if flt.asset_id:
                 for principal, first, n in cur.execute(
                     "SELECT principal, min(ts), count(*) FROM access_events WHERE asset_id = ? AND principal IS "
-                    "NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 10", [flt.asset_id]
+                    "NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 10",
+                    [flt.asset_id],
                 ).fetchall():
                     facts.append(f"{principal} first used it {first:%Y-%m-%d %H:%M} UTC ({n:,} events)")
         return facts
@@ -248,12 +314,14 @@ class QueryService:
                     LEFT JOIN (SELECT asset_id, count(*) AS n FROM access_events WHERE asset_id IS NOT NULL
                                GROUP BY 1) e USING (asset_id)
                     ORDER BY coalesce(list_position(['info','low','medium','high','critical'], f.worst), 0) DESC,
-                             coalesce(f.n, 0) DESC, a.asset_id"""
+                             coalesce(f.n, 0) DESC, a.asset_id"""  # noqa: S608
             ).fetchall()
         assets = [AssetRow(*r) for r in rows]
         if search:
             needle = search.lower()
-            assets = [a for a in assets if needle in f"{a.asset_id} {a.owner} {a.environment} {a.kind}".lower()]
+            assets = [
+                a for a in assets if needle in f"{a.asset_id} {a.owner} {a.environment} {a.kind}".lower()
+            ]
         return assets
 
     def asset(self, asset_id: str) -> AssetDetail | None:
@@ -273,21 +341,30 @@ class QueryService:
                 ).fetchall(),
                 scans=cur.execute(
                     "SELECT scanned_at, scanner, kind, severity, target, member, module_operator, message "
-                    "FROM scan_results WHERE asset_id = ? ORDER BY scanned_at DESC, severity LIMIT 100", [asset_id]
+                    "FROM scan_results WHERE asset_id = ? ORDER BY scanned_at DESC, severity LIMIT 100",
+                    [asset_id],
                 ).fetchall(),
                 top_principals=cur.execute(
                     "SELECT principal, count(*), max(ts) FROM access_events WHERE asset_id = ? AND principal IS "
-                    "NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 20", [asset_id]
+                    "NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 20",
+                    [asset_id],
                 ).fetchall(),
                 permissions=cur.execute(
                     "SELECT principal, privilege FROM permissions WHERE asset_id = ? ORDER BY 1", [asset_id]
                 ).fetchall(),
-                findings=int(cur.execute(
-                    f"SELECT count(*) FROM ({FINDINGS_VIEW}) v WHERE asset_id = ? AND {_OPEN}", [asset_id]
-                ).fetchall()[0][0]),
-                locators=[r[0] for r in cur.execute(
-                    "SELECT DISTINCT locator FROM asset_locators WHERE asset_id = ? ORDER BY 1", [asset_id]
-                ).fetchall()],
+                findings=int(
+                    cur.execute(
+                        f"SELECT count(*) FROM ({FINDINGS_VIEW}) v WHERE asset_id = ? AND {_OPEN}",  # noqa: S608
+                        [asset_id],
+                    ).fetchall()[0][0]
+                ),
+                locators=[
+                    r[0]
+                    for r in cur.execute(
+                        "SELECT DISTINCT locator FROM asset_locators WHERE asset_id = ? ORDER BY 1",
+                        [asset_id],
+                    ).fetchall()
+                ],
             )
         return detail
 
@@ -341,4 +418,3 @@ def _event_source(flt: EventFilter) -> str:
     if flt.fingerprint is not None:
         return "finding_evidence v JOIN access_events e ON e.id = v.id"
     return "access_events e"
-

@@ -28,49 +28,95 @@ class Estate:
         self._ids = itertools.count(1)
         self._pending: dict[tuple[str, tuple[str, ...]], list[list[Any]]] = {}
 
-    def event(self, ts: datetime, principal: str | None, action: str, resource: str | None = None, **kw: Any) -> int:
+    def event(
+        self, ts: datetime, principal: str | None, action: str, resource: str | None = None, **kw: Any
+    ) -> int:
         """One access event; ``action_class``/``outcome`` are derived like ingest does unless given."""
         eid = next(self._ids)
         row = {
-            "id": eid, "event_id": kw.pop("event_id", f"ev-{eid}"), "ts": ts, "principal": principal,
-            "principal_type": kw.pop("principal_type", "IAMUser" if principal and ":user/" in principal else
-                                     "AssumedRole" if principal and "assumed-role" in principal else None),
-            "action": action, "action_class": kw.pop("action_class", action_class(action).value),
-            "resource": resource, "outcome": kw.pop("outcome", None), "source_format": kw.pop("source_format", "test"),
-            "run_id": 1, "raw": json.dumps(kw.pop("raw")) if "raw" in kw else None,
+            "id": eid,
+            "event_id": kw.pop("event_id", f"ev-{eid}"),
+            "ts": ts,
+            "principal": principal,
+            "principal_type": kw.pop(
+                "principal_type",
+                "IAMUser"
+                if principal and ":user/" in principal
+                else "AssumedRole"
+                if principal and "assumed-role" in principal
+                else None,
+            ),
+            "action": action,
+            "action_class": kw.pop("action_class", action_class(action).value),
+            "resource": resource,
+            "outcome": kw.pop("outcome", None),
+            "source_format": kw.pop("source_format", "test"),
+            "run_id": 1,
+            "raw": json.dumps(kw.pop("raw")) if "raw" in kw else None,
         }
         status = kw.pop("status_code", None)
         row["status_code"] = status
-        row["outcome"] = row["outcome"] or outcome_from_status(status) if status else row["outcome"] or "success"
+        row["outcome"] = (
+            row["outcome"] or outcome_from_status(status) if status else row["outcome"] or "success"
+        )
         row.update(kw)
         self._insert("access_events", row)
         return eid
 
-    def events(self, n: int, start: datetime, every: timedelta, principal: str, action: str,
-               resource: str | None = None, **kw: Any) -> list[int]:
+    def events(
+        self,
+        n: int,
+        start: datetime,
+        every: timedelta,
+        principal: str,
+        action: str,
+        resource: str | None = None,
+        **kw: Any,
+    ) -> list[int]:
         return [self.event(start + every * i, principal, action, resource, **kw) for i in range(n)]
 
-    def asset(self, asset_id: str, kind: str, name: str | None = None, locators: tuple[str, ...] = (),
-              **kw: Any) -> None:
-        row = {"asset_id": asset_id, "kind": kind, "name": name or asset_id.split(":", 1)[-1],
-               "source": kw.pop("source", "test"), "updated_at": T0, **kw}
+    def asset(
+        self, asset_id: str, kind: str, name: str | None = None, locators: tuple[str, ...] = (), **kw: Any
+    ) -> None:
+        row = {
+            "asset_id": asset_id,
+            "kind": kind,
+            "name": name or asset_id.split(":", 1)[-1],
+            "source": kw.pop("source", "test"),
+            "updated_at": T0,
+            **kw,
+        }
         self._insert("assets", row)
         for locator in locators:
-            kind_ = "sha256" if len(locator) == 64 and ":" not in locator else \
-                "prefix" if locator.endswith("/") else "exact"
+            kind_ = (
+                "sha256"
+                if len(locator) == 64 and ":" not in locator
+                else "prefix"
+                if locator.endswith("/")
+                else "exact"
+            )
             self._insert("asset_locators", {"asset_id": asset_id, "locator": locator.lower(), "kind": kind_})
 
     def lineage(self, src: str, relation: str, dst: str) -> None:
         self._insert("lineage", {"src_asset": src, "relation": relation, "dst_asset": dst, "source": "test"})
 
     def permission(self, principal: str, asset_id: str, privilege: str) -> None:
-        self._insert("permissions", {"principal": principal, "asset_id": asset_id, "privilege": privilege,
-                                     "source": "test"})
+        self._insert(
+            "permissions",
+            {"principal": principal, "asset_id": asset_id, "privilege": privilege, "source": "test"},
+        )
 
     def scan(self, target: str, kind: str = "issue", **kw: Any) -> int:
         sid = next(self._ids)
-        row = {"id": sid, "run_id": 1, "scanner": kw.pop("scanner", "modelscan"), "target": target, "kind": kind,
-               "scanned_at": kw.pop("scanned_at", T0), **kw}
+        row = {
+            "id": sid,
+            "run_id": 1,
+            "scanner": kw.pop("scanner", "modelscan"),
+            "target": target,
+            "kind": kind,
+            "scanned_at": kw.pop("scanned_at", T0),
+            **kw,
+        }
         self._insert("scan_results", row)
         return sid
 

@@ -51,7 +51,9 @@ def test_triage_survives_reanalysis_and_a_finding_that_stops_firing_goes_inactiv
     set_status(store, [fp[:8]], TriageStatus.CONFIRMED, note="partner confirmed scraping", actor="ana")
     analyze(store, only=[SPIKE])
     with store.cursor() as cur:
-        assert cur.execute("SELECT status, note FROM triage").fetchall() == [("confirmed", "partner confirmed scraping")]
+        assert cur.execute("SELECT status, note FROM triage").fetchall() == [
+            ("confirmed", "partner confirmed scraping")
+        ]
     # raise the threshold in the settings: the finding stops firing, and is kept, inactive
     settings = AnalyzerSettings(overrides={SPIKE: {"min_per_hour": 100_000}})
     report = analyze(store, settings, only=[SPIKE])
@@ -67,7 +69,8 @@ def test_one_failing_analyzer_is_recorded_and_the_others_still_run(estate, store
 
     class Broken:
         meta = registry.by_id()["usage_inference_volume_spike"].meta.__class__(
-            **{**broken.meta.__dict__, "id": "usage_test_broken"})
+            **{**broken.meta.__dict__, "id": "usage_test_broken"}
+        )
 
         def run(self, ctx):
             raise RuntimeError("boom")
@@ -81,18 +84,27 @@ def test_one_failing_analyzer_is_recorded_and_the_others_still_run(estate, store
     assert report.new == 1
     with store.cursor() as cur:
         assert cur.execute("SELECT analyzer_id, status FROM analyzer_runs ORDER BY 1").fetchall() == [
-            ("usage_inference_volume_spike", "ok"), ("usage_test_broken", "error")]
+            ("usage_inference_volume_spike", "ok"),
+            ("usage_test_broken", "error"),
+        ]
 
 
 def test_suppressions_mark_but_never_delete(estate, store):
     _spiky(estate)
-    rule = Suppression(analyzer="usage_*", principal="*:assumed-role/partner/*", asset="*",
-                       reason="partner load test", expires=None)
+    rule = Suppression(
+        analyzer="usage_*",
+        principal="*:assumed-role/partner/*",
+        asset="*",
+        reason="partner load test",
+        expires=None,
+    )
     analyze(store, AnalyzerSettings(suppressions=[rule]), only=[SPIKE])
     with store.cursor() as cur:
         (suppressed,) = cur.execute("SELECT suppressed_by FROM findings").fetchall()[0]
     assert "partner load test" in suppressed
-    expired = Suppression(analyzer="*", principal="*", asset="*", reason="old", expires=datetime(2020, 1, 1).date())
+    expired = Suppression(
+        analyzer="*", principal="*", asset="*", reason="old", expires=datetime(2020, 1, 1).date()
+    )
     analyze(store, AnalyzerSettings(suppressions=[expired]), only=[SPIKE])
     with store.cursor() as cur:
         assert cur.execute("SELECT suppressed_by FROM findings").fetchall() == [(None,)]
@@ -103,17 +115,23 @@ def test_accepted_risks_need_reason_and_expiry_and_reopen_when_expired(estate, s
     analyze(store, only=[SPIKE])
     (fp, _, _) = _findings(store)[0]
     with pytest.raises(TriageError, match="reason"):
-        set_status(store, [fp], TriageStatus.RISK_ACCEPTED, actor="ana", expires_at=datetime.now(UTC) + days(1))
+        set_status(
+            store, [fp], TriageStatus.RISK_ACCEPTED, actor="ana", expires_at=datetime.now(UTC) + days(1)
+        )
     with pytest.raises(TriageError, match="expiry"):
         set_status(store, [fp], TriageStatus.RISK_ACCEPTED, actor="ana", note="ok for now")
     soon = datetime.now(UTC) + timedelta(days=2)
-    set_status(store, [fp], TriageStatus.RISK_ACCEPTED, actor="ana", note="contract allows it", expires_at=soon)
+    set_status(
+        store, [fp], TriageStatus.RISK_ACCEPTED, actor="ana", note="contract allows it", expires_at=soon
+    )
     later = soon + timedelta(days=1)
     report = analyze(store, only=[SPIKE], now=later)
     assert report.reopened == 1
     with store.cursor() as cur:
         assert cur.execute("SELECT status FROM triage").fetchall() == [("open",)]
-        history = cur.execute("SELECT actor, from_status, to_status FROM triage_history ORDER BY changed_at").fetchall()
+        history = cur.execute(
+            "SELECT actor, from_status, to_status FROM triage_history ORDER BY changed_at"
+        ).fetchall()
     assert history == [("ana", "open", "risk_accepted"), ("mlspm", "risk_accepted", "open")]
 
 
@@ -132,8 +150,10 @@ def test_fingerprints_depend_only_on_analyzer_and_key():
 
 def test_settings_file_overrides_and_validation(tmp_path):
     path = tmp_path / "config.toml"
-    path.write_text('[analyzers.usage_inference_volume_spike]\nmin_per_hour = 250\nenabled = true\n'
-                    '[[suppress]]\nanalyzer = "usage_*"\nreason = "lab"\nexpires = "2030-01-01"\n')
+    path.write_text(
+        "[analyzers.usage_inference_volume_spike]\nmin_per_hour = 250\nenabled = true\n"
+        '[[suppress]]\nanalyzer = "usage_*"\nreason = "lab"\nexpires = "2030-01-01"\n'
+    )
     meta = registry.by_id()[SPIKE].meta
     settings = load(path, set(registry.by_id()))
     assert settings.params(meta)["min_per_hour"] == 250

@@ -21,13 +21,27 @@ def _log(tmp_path):
             for _ in range(3):
                 n += 1
                 ts = start + timedelta(days=d, hours=h, minutes=n % 60)
-                lines.append({"event_id": f"e{n}", "ts": ts.isoformat(), "principal": PARTNER,
-                              "action": "InvokeEndpoint", "resource": ENDPOINT})
+                lines.append(
+                    {
+                        "event_id": f"e{n}",
+                        "ts": ts.isoformat(),
+                        "principal": PARTNER,
+                        "action": "InvokeEndpoint",
+                        "resource": ENDPOINT,
+                    }
+                )
     for i in range(400):
         n += 1
         ts = start + timedelta(days=11, seconds=i * 9)
-        lines.append({"event_id": f"e{n}", "ts": ts.isoformat(), "principal": PARTNER,
-                      "action": "InvokeEndpoint", "resource": ENDPOINT})
+        lines.append(
+            {
+                "event_id": f"e{n}",
+                "ts": ts.isoformat(),
+                "principal": PARTNER,
+                "action": "InvokeEndpoint",
+                "resource": ENDPOINT,
+            }
+        )
     path = tmp_path / "gateway.jsonl"
     path.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
     return path
@@ -45,15 +59,32 @@ def test_analyze_findings_triage_round_trip(tmp_path):
     rows = json.loads(mlspm("findings", "--format", "json", db=db).stdout)
     assert len(rows) == 1
     f = rows[0]
-    for key in ("fingerprint", "analyzer_id", "title", "category", "severity", "principal", "asset_id", "resource",
-                "first_seen", "last_seen", "active", "status", "frameworks", "evidence_count", "summary"):
+    for key in (
+        "fingerprint",
+        "analyzer_id",
+        "title",
+        "category",
+        "severity",
+        "principal",
+        "asset_id",
+        "resource",
+        "first_seen",
+        "last_seen",
+        "active",
+        "status",
+        "frameworks",
+        "evidence_count",
+        "summary",
+    ):
         assert key in f
     assert (f["status"], f["evidence_count"], f["category"]) == ("open", 400, "model_theft")
     assert "ATLAS:AML.T0024.002" in f["frameworks"]
 
     fp = f["fingerprint"][:10]
-    assert "open → confirmed" in mlspm("triage", fp, "--status", "confirmed", "--note", "scraping",
-                                      "--actor", "ana", db=db).stdout
+    assert (
+        "open → confirmed"
+        in mlspm("triage", fp, "--status", "confirmed", "--note", "scraping", "--actor", "ana", db=db).stdout
+    )
     refused = mlspm("triage", fp, "--status", "risk_accepted", "--note", "fine", db=db)
     assert refused.returncode == 2 and "expiry" in refused.stderr
     assert mlspm("analyze", "--fail-on", "high", db=db).returncode == 1  # confirmed is still open work
@@ -63,7 +94,10 @@ def test_analyze_findings_triage_round_trip(tmp_path):
     shown = mlspm("finding", fp, db=db).stdout
     for words in ("evidence", "triage history", "confirmed", "resolved", "why it matters", "what to do"):
         assert words in shown
-    assert json.loads(mlspm("findings", "--format", "json", "--status", "resolved", db=db).stdout)[0]["status"] == "resolved"
+    assert (
+        json.loads(mlspm("findings", "--format", "json", "--status", "resolved", db=db).stdout)[0]["status"]
+        == "resolved"
+    )
     assert json.loads(mlspm("findings", "--format", "json", "--status", "open", db=db).stdout) == []
 
 
@@ -85,7 +119,9 @@ def test_compliance_and_analyzers_listing(tmp_path):
     assert listing.returncode == 0
     ids = {a["id"] for a in json.loads(listing.stdout)}
     assert "usage_inference_volume_spike" in ids
-    report = json.loads(mlspm("compliance", "--framework", "OWASP-ML", "--json", db=tmp_path / "none.duckdb").stdout)
+    report = json.loads(
+        mlspm("compliance", "--framework", "OWASP-ML", "--json", db=tmp_path / "none.duckdb").stdout
+    )
     (fw,) = report
     ml05 = next(c for c in fw["controls"] if c["id"] == "ML05")
     assert "usage_inference_volume_spike" in ml05["analyzers"]

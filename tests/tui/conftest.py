@@ -30,14 +30,30 @@ def _build(root: Path) -> Path:
         for h in range(8, 16):
             for principal in (PARTNER, "arn:aws:iam::111122223333:user/alice"):
                 n += 1
-                events.append({"event_id": f"e{n}", "ts": (start + timedelta(days=d, hours=h)).isoformat(),
-                               "principal": principal, "action": "InvokeEndpoint", "resource": ENDPOINT,
-                               "source_ip": "198.51.100.7", "user_agent": "boto3/1.34"})
+                events.append(
+                    {
+                        "event_id": f"e{n}",
+                        "ts": (start + timedelta(days=d, hours=h)).isoformat(),
+                        "principal": principal,
+                        "action": "InvokeEndpoint",
+                        "resource": ENDPOINT,
+                        "source_ip": "198.51.100.7",
+                        "user_agent": "boto3/1.34",
+                    }
+                )
     for i in range(300):
         n += 1
-        events.append({"event_id": f"e{n}", "ts": (start + timedelta(days=14, hours=3, seconds=i * 11)).isoformat(),
-                       "principal": PARTNER, "action": "InvokeEndpoint", "resource": ENDPOINT,
-                       "source_ip": "203.0.113.66", "user_agent": EVIL_AGENT})
+        events.append(
+            {
+                "event_id": f"e{n}",
+                "ts": (start + timedelta(days=14, hours=3, seconds=i * 11)).isoformat(),
+                "principal": PARTNER,
+                "action": "InvokeEndpoint",
+                "resource": ENDPOINT,
+                "source_ip": "203.0.113.66",
+                "user_agent": EVIL_AGENT,
+            }
+        )
     logs = root / "gateway.jsonl"
     logs.write_text("\n".join(json.dumps(e) for e in events) + "\n")
     inventory = root / "assets.csv"

@@ -10,8 +10,8 @@ from textual.widgets import DataTable, Select, TextArea
 
 from tests.tui.conftest import EVIL_AGENT, PARTNER
 from tui.app import MlspmApp
-from tui.screens.findings import FindingsScreen, column_index
 from tui.screens.finding import FindingScreen
+from tui.screens.findings import FindingsScreen, column_index
 from tui.screens.modals import ExportModal, TriageModal
 from tui.screens.overview import OverviewScreen
 from tui.screens.sql import SqlScreen
@@ -68,7 +68,9 @@ async def test_triage_one_finding_from_its_detail(tui_app):
         await _settle(pilot, 0.3)
         modal = tui_app.screen
         assert isinstance(modal, TriageModal)
-        modal.query_one("#status", Select).value = modal.query_one("#status", Select).value.__class__("confirmed")
+        modal.query_one("#status", Select).value = modal.query_one("#status", Select).value.__class__(
+            "confirmed"
+        )
         await pilot.click("#note")
         await pilot.press(*"seen it")
         await pilot.click("#apply")
@@ -89,7 +91,9 @@ async def test_bulk_triage_of_marked_rows(tui_app):
         await _settle(pilot, 0.3)
         modal = tui_app.screen
         assert isinstance(modal, TriageModal)
-        modal.query_one("#status", Select).value = modal.query_one("#status", Select).value.__class__("resolved")
+        modal.query_one("#status", Select).value = modal.query_one("#status", Select).value.__class__(
+            "resolved"
+        )
         await pilot.click("#apply")
         await _settle(pilot)
         assert [r[0] for r in _triage_rows(tui_app)] == ["resolved"] * count
@@ -164,9 +168,14 @@ async def test_sql_console_reads_and_refuses_writes(tui_app):
         await pilot.press("ctrl+r")
         await _settle(pilot)
         assert sql.query_one("#result", DataTable).row_count == 1
-        for statement in ("DELETE FROM findings", "COPY access_events TO '/tmp/x.csv'", "ATTACH '/tmp/y.db'",
-                          "INSTALL httpfs", "UPDATE triage SET status = 'resolved'",
-                          "CREATE TABLE x AS SELECT 1"):
+        for statement in (
+            "DELETE FROM findings",
+            "COPY access_events TO '/tmp/x.csv'",
+            "ATTACH '/tmp/y.db'",
+            "INSTALL httpfs",
+            "UPDATE triage SET status = 'resolved'",
+            "CREATE TABLE x AS SELECT 1",
+        ):
             area.text = statement
             await pilot.press("ctrl+r")
             await _settle(pilot)
@@ -232,5 +241,7 @@ def test_tui_never_imports_duckdb_directly():
     for path in root.rglob("*.py"):
         source = path.read_text()
         assert "import duckdb" not in source, path
-        assert "SELECT " not in source.replace("SELECT and EXPLAIN", "").replace("SELECT count(*)", "") or \
-            path.name == "sql.py", path
+        assert (
+            "SELECT " not in source.replace("SELECT and EXPLAIN", "").replace("SELECT count(*)", "")
+            or path.name == "sql.py"
+        ), path

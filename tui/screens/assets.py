@@ -18,8 +18,10 @@ from tui.screens.base import BaseScreen
 
 class AssetsScreen(BaseScreen):
     crumb = "assets"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("slash", "filter", "Filter"),
-                                             Binding("u", "usage", "Usage")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter"),
+        Binding("u", "usage", "Usage"),
+    ]
 
     def __init__(self) -> None:
         super().__init__()
@@ -36,8 +38,17 @@ class AssetsScreen(BaseScreen):
 
     def on_mount(self) -> None:
         self.refresh_crumbs()
-        self.query_one("#table", DataTable).add_columns("asset", "kind", "environment", "owner", "classification",
-                                                        "source", "open findings", "worst", "events")
+        self.query_one("#table", DataTable).add_columns(
+            "asset",
+            "kind",
+            "environment",
+            "owner",
+            "classification",
+            "source",
+            "open findings",
+            "worst",
+            "events",
+        )
         self.load()
 
     def load(self) -> None:
@@ -49,12 +60,18 @@ class AssetsScreen(BaseScreen):
         table = self.query_one("#table", DataTable)
         table.clear()
         for a in rows:
-            table.add_row(text.cell(a.asset_id, max_len=60), text.cell(a.kind), text.cell(a.environment),
-                          text.cell(a.owner) if a.owner else Text("(no owner)", style="yellow"),
-                          text.cell(a.classification),
-                          Text(a.source, style="yellow") if a.source == "discovered" else text.cell(a.source),
-                          text.cell(a.open_findings), text.severity(a.worst) if a.worst else Text(""),
-                          text.cell(a.events), key=a.asset_id)
+            table.add_row(
+                text.cell(a.asset_id, max_len=60),
+                text.cell(a.kind),
+                text.cell(a.environment),
+                text.cell(a.owner) if a.owner else Text("(no owner)", style="yellow"),
+                text.cell(a.classification),
+                Text(a.source, style="yellow") if a.source == "discovered" else text.cell(a.source),
+                text.cell(a.open_findings),
+                text.severity(a.worst) if a.worst else Text(""),
+                text.cell(a.events),
+                key=a.asset_id,
+            )
         self.say(f"{len(rows):,} assets · enter: the asset · u: its usage · / filter")
 
     def action_filter(self) -> None:
@@ -79,7 +96,10 @@ class AssetsScreen(BaseScreen):
 
 
 class AssetScreen(BaseScreen):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("u", "usage", "Usage"), Binding("f", "findings", "Findings")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("u", "usage", "Usage"),
+        Binding("f", "findings", "Findings"),
+    ]
 
     def __init__(self, asset_id: str) -> None:
         super().__init__()
@@ -100,7 +120,9 @@ class AssetScreen(BaseScreen):
     def on_mount(self) -> None:
         self.refresh_crumbs()
         self.query_one("#users", DataTable).add_columns("principal", "events", "last")
-        self.query_one("#scans", DataTable).add_columns("scanned", "scanner", "kind", "severity", "operator", "file")
+        self.query_one("#scans", DataTable).add_columns(
+            "scanned", "scanner", "kind", "severity", "operator", "file"
+        )
         asset_id = self.asset_id
         self.fetch(lambda: self.service.asset(asset_id), self.show)
 
@@ -110,8 +132,20 @@ class AssetScreen(BaseScreen):
             return
         out = Text()
         out.append(text.printable(d.asset["asset_id"]) + "\n", style="bold")
-        for key in ("kind", "name", "version", "uri", "owner", "environment", "classification", "format",
-                    "sha256", "public", "encrypted", "source"):
+        for key in (
+            "kind",
+            "name",
+            "version",
+            "uri",
+            "owner",
+            "environment",
+            "classification",
+            "format",
+            "sha256",
+            "public",
+            "encrypted",
+            "source",
+        ):
             if d.asset.get(key) is not None:
                 out.append(f"{key:15s}", style="dim")
                 out.append(text.printable(d.asset[key]) + "\n")
@@ -136,14 +170,21 @@ class AssetScreen(BaseScreen):
         users = self.query_one("#users", DataTable)
         users.clear()
         for principal, n, last in d.top_principals:
-            users.add_row(text.cell(text.short(principal), max_len=50), text.cell(n), text.cell(last), key=principal)
+            users.add_row(
+                text.cell(text.short(principal), max_len=50), text.cell(n), text.cell(last), key=principal
+            )
         scans = self.query_one("#scans", DataTable)
         scans.clear()
         for at, scanner, kind, severity, target, member, operator, _msg in d.scans:
             where = f"{target}:{member}" if member else target
-            scans.add_row(text.cell(at), text.cell(scanner), text.cell(kind),
-                          text.severity(severity) if severity else Text(""), text.cell(operator),
-                          text.cell(where, max_len=80))
+            scans.add_row(
+                text.cell(at),
+                text.cell(scanner),
+                text.cell(kind),
+                text.severity(severity) if severity else Text(""),
+                text.cell(operator),
+                text.cell(where, max_len=80),
+            )
         self.say("u usage · f its findings · enter on a user: their usage")
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
@@ -155,5 +196,8 @@ class AssetScreen(BaseScreen):
         self.mapp.open_usage(EventFilter(asset_id=self.asset_id), self.asset_id)
 
     def action_findings(self) -> None:
-        self.mapp.open_findings(FindingFilter(include_inactive=True), title=f"on {self.asset_id}",
-                                group={"asset_id": self.asset_id})
+        self.mapp.open_findings(
+            FindingFilter(include_inactive=True),
+            title=f"on {self.asset_id}",
+            group={"asset_id": self.asset_id},
+        )

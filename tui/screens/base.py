@@ -50,7 +50,7 @@ class BaseScreen(Screen[None]):
     def refresh_crumbs(self) -> None:
         try:
             crumbs = self.query_one("#crumbs", Crumbs)
-        except Exception:  # noqa: BLE001 — a screen without a trail
+        except Exception:
             return
         trail = Text("mlspm", style="bold")
         path = self.mapp.breadcrumbs()
@@ -61,8 +61,10 @@ class BaseScreen(Screen[None]):
     def say(self, message: str, *, error: bool = False) -> None:
         """A one-line message in the status bar (untrusted text is shown as text)."""
         try:
-            self.query_one("#status", Static).update(Text(printable(message), style="red" if error else "dim"))
-        except Exception:  # noqa: BLE001 — a screen without a status bar
+            self.query_one("#status", Static).update(
+                Text(printable(message), style="red" if error else "dim")
+            )
+        except Exception:
             self.notify(printable(message), severity="error" if error else "information")
 
     def action_back(self) -> None:
@@ -98,5 +100,5 @@ class BaseScreen(Screen[None]):
 
         try:
             return get_current_worker()
-        except Exception:  # noqa: BLE001
+        except Exception:
             return None

@@ -57,8 +57,9 @@ class FindingScreen(BaseScreen):
 
     def on_mount(self) -> None:
         self.refresh_crumbs()
-        self.query_one("#history", DataTable).add_columns("when (UTC)", "who", "from", "to", "assignee", "note",
-                                                          "expires")
+        self.query_one("#history", DataTable).add_columns(
+            "when (UTC)", "who", "from", "to", "assignee", "note", "expires"
+        )
         self.query_one("#related", DataTable).add_columns("severity", "status", "analyzer", "finding")
         self.query_one("#scans", DataTable).add_columns("scanned", "scanner", "file", "severity", "operator")
         self.load()
@@ -74,7 +75,9 @@ class FindingScreen(BaseScreen):
             if f is None:
                 return {}
             return {
-                "finding": f, "history": self.service.triage_history(fp), "related": self.service.related(f),
+                "finding": f,
+                "history": self.service.triage_history(fp),
+                "related": self.service.related(f),
                 "asset": self.service.asset(f.asset_id) if f.asset_id else None,
                 "scans": self.service.evidence_scans(fp),
             }
@@ -94,10 +97,15 @@ class FindingScreen(BaseScreen):
         head.append_text(text.status(f.status))
         head.append(f"  {text.printable(f.title)}\n", style="bold")
         head.append(text.printable(f.summary, newlines=True) + "\n")
-        for label, value in (("principal", f.principal), ("asset", f.asset_id), ("resource", f.resource),
-                             ("seen", f"{text.cell(f.first_seen)} → {text.cell(f.last_seen)} UTC"),
-                             ("evidence", f"{f.evidence_count:,} rows"), ("analyzer", f.analyzer_id),
-                             ("frameworks", ", ".join(f.frameworks))):
+        for label, value in (
+            ("principal", f.principal),
+            ("asset", f.asset_id),
+            ("resource", f.resource),
+            ("seen", f"{text.cell(f.first_seen)} → {text.cell(f.last_seen)} UTC"),
+            ("evidence", f"{f.evidence_count:,} rows"),
+            ("analyzer", f.analyzer_id),
+            ("frameworks", ", ".join(f.frameworks)),
+        ):
             if value:
                 head.append(f"{label:11s}", style="dim")
                 head.append(text.printable(value) + "\n")
@@ -117,8 +125,13 @@ class FindingScreen(BaseScreen):
             scans.display = True
             for at, scanner, target, member, severity, operator, _message in rows:
                 where = f"{target}:{member}" if member else target
-                scans.add_row(text.cell(at), text.cell(scanner), text.cell(where, max_len=100),
-                              text.severity(severity or "info"), text.cell(operator))
+                scans.add_row(
+                    text.cell(at),
+                    text.cell(scanner),
+                    text.cell(where, max_len=100),
+                    text.severity(severity or "info"),
+                    text.cell(operator),
+                )
         else:
             scans.display = False
         self.say("t triage · u usage of the principal · o asset · tabs: ←/→ · enter on an event: raw record")
@@ -127,9 +140,15 @@ class FindingScreen(BaseScreen):
         now = Text()
         now.append("status    ", style="dim")
         now.append_text(text.status(f.status))
-        for label, value in (("assignee", f.assignee), ("note", f.note), ("expires", f.expires_at),
-                             ("triaged", f"{text.cell(f.triaged_at)} by {text.printable(f.triaged_by)}"
-                              if f.triaged_at else None)):
+        for label, value in (
+            ("assignee", f.assignee),
+            ("note", f.note),
+            ("expires", f.expires_at),
+            (
+                "triaged",
+                f"{text.cell(f.triaged_at)} by {text.printable(f.triaged_by)}" if f.triaged_at else None,
+            ),
+        ):
             if value:
                 now.append(f"\n{label:10s}", style="dim")
                 now.append(text.printable(value))
@@ -138,8 +157,15 @@ class FindingScreen(BaseScreen):
         table = self.query_one("#history", DataTable)
         table.clear()
         for at, actor, before, after, assignee, note, expires in history:
-            table.add_row(text.cell(at), text.cell(actor), text.status(before), text.status(after),
-                          text.cell(assignee), text.cell(note, max_len=80), text.cell(expires))
+            table.add_row(
+                text.cell(at),
+                text.cell(actor),
+                text.status(before),
+                text.status(after),
+                text.cell(assignee),
+                text.cell(note, max_len=80),
+                text.cell(expires),
+            )
 
     def _show_asset(self, detail: AssetDetail | None) -> None:
         out = Text()
@@ -148,8 +174,20 @@ class FindingScreen(BaseScreen):
         else:
             a = detail.asset
             out.append(f"{text.printable(a['asset_id'])}\n", style="bold")
-            for key in ("kind", "name", "version", "uri", "owner", "environment", "classification", "format",
-                        "sha256", "public", "encrypted", "source"):
+            for key in (
+                "kind",
+                "name",
+                "version",
+                "uri",
+                "owner",
+                "environment",
+                "classification",
+                "format",
+                "sha256",
+                "public",
+                "encrypted",
+                "source",
+            ):
                 if a.get(key) is not None:
                     out.append(f"{key:15s}", style="dim")
                     out.append(text.printable(a[key]) + "\n")
@@ -162,9 +200,11 @@ class FindingScreen(BaseScreen):
             if detail.scans:
                 out.append("\nscan results\n", style="bold")
                 for at, scanner, kind, severity, target, member, operator, _msg in detail.scans[:10]:
-                    out.append(f"  {text.cell(at)} {scanner} {kind} {severity or ''} "
-                               f"{text.printable(operator or '')} {text.printable(target)}"
-                               f"{':' + text.printable(member) if member else ''}\n")
+                    out.append(
+                        f"  {text.cell(at)} {scanner} {kind} {severity or ''} "
+                        f"{text.printable(operator or '')} {text.printable(target)}"
+                        f"{':' + text.printable(member) if member else ''}\n"
+                    )
             if detail.top_principals:
                 out.append("\nwho used it\n", style="bold")
                 for principal, n, last in detail.top_principals[:10]:
@@ -175,8 +215,13 @@ class FindingScreen(BaseScreen):
         table = self.query_one("#related", DataTable)
         table.clear()
         for r in self.related:
-            table.add_row(text.severity(r.severity), text.status(r.status), text.cell(r.analyzer_id),
-                          text.cell(r.summary, max_len=160), key=r.fingerprint)
+            table.add_row(
+                text.severity(r.severity),
+                text.status(r.status),
+                text.cell(r.analyzer_id),
+                text.cell(r.summary, max_len=160),
+                key=r.fingerprint,
+            )
 
     def _show_about(self, f: Finding) -> None:
         from analyzers.registry import by_id
@@ -185,8 +230,11 @@ class FindingScreen(BaseScreen):
         analyzer = by_id().get(f.analyzer_id)
         if analyzer is not None:
             meta = analyzer.meta
-            for title, body in (("What it detects", meta.description), ("Why it matters", meta.risk),
-                                ("What to do", meta.remediation)):
+            for title, body in (
+                ("What it detects", meta.description),
+                ("Why it matters", meta.risk),
+                ("What to do", meta.remediation),
+            ):
                 out.append(f"{title}\n", style="bold")
                 out.append(text.printable(body, newlines=True) + "\n\n")
             out.append("Frameworks\n", style="bold")
@@ -205,8 +253,11 @@ class FindingScreen(BaseScreen):
             self.mapp.open_finding(str(event.row_key.value))
 
     def on_paged_events_event_chosen(self, event: PagedEvents.EventChosen) -> None:
-        self.fetch(lambda: self.service.event_raw(event.event_id), lambda r: self.app.push_screen(RawModal(*r)),
-                   group="raw")
+        self.fetch(
+            lambda: self.service.event_raw(event.event_id),
+            lambda r: self.app.push_screen(RawModal(*r)),
+            group="raw",
+        )
 
     def action_triage(self) -> None:
         if self.finding is None:
@@ -220,8 +271,14 @@ class FindingScreen(BaseScreen):
         fp, actor = self.fingerprint, self.mapp.actor
 
         def job() -> Any:
-            return self.service.triage([fp], request.status, actor=actor, note=request.note,
-                                       assignee=request.assignee, expires_at=request.expires_at)
+            return self.service.triage(
+                [fp],
+                request.status,
+                actor=actor,
+                note=request.note,
+                assignee=request.assignee,
+                expires_at=request.expires_at,
+            )
 
         def done(_changes: Any) -> None:
             self.say(f"→ {request.status.value}")
@@ -231,7 +288,9 @@ class FindingScreen(BaseScreen):
 
     def action_usage(self) -> None:
         if self.finding and self.finding.principal:
-            self.mapp.open_usage(EventFilter(principal=self.finding.principal), text.short(self.finding.principal))
+            self.mapp.open_usage(
+                EventFilter(principal=self.finding.principal), text.short(self.finding.principal)
+            )
         elif self.finding and self.finding.asset_id:
             self.mapp.open_usage(EventFilter(asset_id=self.finding.asset_id), self.finding.asset_id)
 

@@ -22,12 +22,35 @@ from tui.screens.modals import ExportModal, ExportRequest, TriageModal, TriageRe
 
 # (attribute, header) in table order; the first column is the mark.
 COLUMNS: tuple[tuple[str, str], ...] = (
-    ("mark", " "), ("severity", "severity"), ("status", "status"), ("category", "category"),
-    ("analyzer_id", "analyzer"), ("principal", "principal"), ("asset_id", "asset"), ("last_seen", "last seen"),
-    ("evidence_count", "evidence"), ("summary", "finding"),
+    ("mark", " "),
+    ("severity", "severity"),
+    ("status", "status"),
+    ("summary", "finding"),
+    ("principal", "principal"),
+    ("asset_id", "asset"),
+    ("last_seen", "last seen"),
+    ("evidence_count", "evidence"),
+    ("category", "category"),
+    ("analyzer_id", "analyzer"),
 )
-_SORTABLE = {"severity", "status", "category", "analyzer_id", "principal", "asset_id", "last_seen",
-             "evidence_count", "first_seen"}
+SUMMARY_WIDTH = 84
+
+
+def column_index(attribute: str) -> int:
+    return [a for a, _ in COLUMNS].index(attribute)
+
+
+_SORTABLE = {
+    "severity",
+    "status",
+    "category",
+    "analyzer_id",
+    "principal",
+    "asset_id",
+    "last_seen",
+    "evidence_count",
+    "first_seen",
+}
 
 
 class FindingsScreen(BaseScreen):
@@ -47,8 +70,14 @@ class FindingsScreen(BaseScreen):
         Binding("r", "reload", "Reload", show=False),
     ]
 
-    def __init__(self, flt: FindingFilter, *, title: str = "findings", pivot: tuple[str, ...] = (),
-                 group: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        flt: FindingFilter,
+        *,
+        title: str = "findings",
+        pivot: tuple[str, ...] = (),
+        group: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__()
         self.flt = flt
         self.crumb = title
@@ -66,8 +95,11 @@ class FindingsScreen(BaseScreen):
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
-        yield Input(placeholder="filter: text in the finding, principal, asset… (enter to apply, esc to clear)",
-                    id="filter", classes="hidden")
+        yield Input(
+            placeholder="filter: text in the finding, principal, asset… (enter to apply, esc to clear)",
+            id="filter",
+            classes="hidden",
+        )
         yield DataTable(id="table", cursor_type="row", zebra_stripes=True)
         yield from self.compose_footer()
 
@@ -89,9 +121,19 @@ class FindingsScreen(BaseScreen):
             columns = self.pivot_columns
             self.fetch(lambda: self.service.pivot(self.flt, columns), self.show_pivot)
         else:
-            flt, search, sort, desc, group = self.flt, self.search, self.sort_column, self.descending, self.group
-            self.fetch(lambda: self.service.findings(flt, search=search, sort=sort, descending=desc,
-                                                     group_filter=group), self.show_rows)
+            flt, search, sort, desc, group = (
+                self.flt,
+                self.search,
+                self.sort_column,
+                self.descending,
+                self.group,
+            )
+            self.fetch(
+                lambda: self.service.findings(
+                    flt, search=search, sort=sort, descending=desc, group_filter=group
+                ),
+                self.show_rows,
+            )
 
     def show_rows(self, rows: list[Finding]) -> None:
         self.rows = rows
@@ -114,18 +156,27 @@ class FindingsScreen(BaseScreen):
             shown += f" matching {self.search!r}"
         if self.marked:
             shown += f" · {len(self.marked)} marked"
-        self.say(shown + " · enter open · / filter · s sort · p pivot · space mark · t triage · u usage · e export")
+        self.say(
+            shown + " · enter open · / filter · s sort · p pivot · space mark · t triage · u usage · e export"
+        )
 
     def _cells(self, f: Finding) -> list[Text]:
         mark = Text("●", style="bold yellow") if f.fingerprint in self.marked else Text(" ")
-        summary = text.cell(f.summary, max_len=200)
-        if not f.active:
-            summary = Text("(no longer firing) ", style="dim") + summary
-        if f.suppressed_by:
-            summary = Text("(suppressed) ", style="dim") + summary
-        return [mark, text.severity(f.severity), text.status(f.status), text.cell(f.category),
-                text.cell(f.analyzer_id), text.cell(text.short(f.principal), max_len=40),
-                text.cell(f.asset_id, max_len=40), text.cell(f.last_seen), text.cell(f.evidence_count), summary]
+        prefix = "(no longer firing) " if not f.active else "(suppressed) " if f.suppressed_by else ""
+        summary = Text(prefix, style="dim")
+        summary.append_text(text.cell(f.summary, max_len=SUMMARY_WIDTH - len(prefix)))
+        return [
+            mark,
+            text.severity(f.severity),
+            text.status(f.status),
+            summary,
+            text.cell(text.short(f.principal), max_len=32),
+            text.cell(f.asset_id, max_len=32),
+            text.cell(f.last_seen),
+            text.cell(f.evidence_count),
+            text.cell(f.category),
+            text.cell(f.analyzer_id),
+        ]
 
     def show_pivot(self, counts: list[Count]) -> None:
         self.counts = counts
@@ -140,11 +191,17 @@ class FindingsScreen(BaseScreen):
         top = max((c.count for c in counts), default=1)
         for i, c in enumerate(counts):
             cells: list[Text] = [text.cell(v, max_len=60) for v in c.key]
-            cells += [text.cell(c.count), text.cell(c.open), text.severity(c.worst or "info"),
-                      Text("█" * max(1, round(30 * c.count / top)), style="blue")]
+            cells += [
+                text.cell(c.count),
+                text.cell(c.open),
+                text.severity(c.worst or "info"),
+                Text("█" * max(1, round(30 * c.count / top)), style="blue"),
+            ]
             table.add_row(*cells, key=str(i))
-        self.say(f"{len(counts):,} groups by {' × '.join(self.pivot_columns)} · enter: the findings of a group · "
-                 "esc back")
+        self.say(
+            f"{len(counts):,} groups by {' × '.join(self.pivot_columns)} · enter: the findings of a group · "
+            "esc back"
+        )
 
     # -- row helpers -----------------------------------------------------------------------------
     def current(self) -> Finding | None:
@@ -161,7 +218,9 @@ class FindingsScreen(BaseScreen):
         if self.pivot_columns:
             c = self.counts[event.cursor_row]
             group = dict(zip(self.pivot_columns, c.key, strict=True))
-            label = ", ".join(f"{k}={text.short(str(v)) if k == 'principal' else v}" for k, v in group.items())
+            label = ", ".join(
+                f"{k}={text.short(str(v)) if k == 'principal' else v}" for k, v in group.items()
+            )
             self.mapp.push_screen(FindingsScreen(self.flt, title=label, group={**self.group, **group}))
         elif (f := self.current()) is not None:
             self.mapp.open_finding(f.fingerprint)
@@ -192,8 +251,11 @@ class FindingsScreen(BaseScreen):
         if self.pivot_columns or column not in _SORTABLE:
             self.say(f"cannot sort by {column}; move to another column")
             return
-        self.descending = not self.descending if column == self.sort_column else column in (
-            "severity", "last_seen", "evidence_count")
+        self.descending = (
+            not self.descending
+            if column == self.sort_column
+            else column in ("severity", "last_seen", "evidence_count")
+        )
         self.sort_column = column
         self.action_reload()
 
@@ -213,12 +275,15 @@ class FindingsScreen(BaseScreen):
             return
         columns = tuple(self.key_columns) or (self.current_column(),)
         if any(c not in PIVOT_COLUMNS for c in columns):
-            self.say(f"cannot group by {', '.join(columns)}: move to severity, status, category, analyzer, "
-                     "principal or asset (k marks up to two key columns)")
+            self.say(
+                f"cannot group by {', '.join(columns)}: move to severity, status, category, analyzer, "
+                "principal or asset (k marks up to two key columns)"
+            )
             return
         flt = self.flt
-        self.mapp.push_screen(FindingsScreen(flt, title=f"by {' × '.join(columns)}", pivot=columns,
-                                             group=self.group))
+        self.mapp.push_screen(
+            FindingsScreen(flt, title=f"by {' × '.join(columns)}", pivot=columns, group=self.group)
+        )
 
     def action_mark(self) -> None:
         f = self.current()
@@ -262,8 +327,14 @@ class FindingsScreen(BaseScreen):
         actor = self.mapp.actor
 
         def job() -> list[Any]:
-            return self.service.triage(targets, request.status, actor=actor, note=request.note,
-                                       assignee=request.assignee, expires_at=request.expires_at)
+            return self.service.triage(
+                targets,
+                request.status,
+                actor=actor,
+                note=request.note,
+                assignee=request.assignee,
+                expires_at=request.expires_at,
+            )
 
         def done(changes: list[Any]) -> None:
             self.marked.clear()

@@ -12,21 +12,54 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
-    ("Everywhere", (("enter", "drill in: open the row under the cursor"), ("escape", "back along the trail"),
-                    ("?  F1", "this help"), ("ctrl+p", "command palette: view:, filter:, triage:, export:"),
-                    ("g", "back to the overview"), ("f", "findings"), ("A", "assets"), (":", "SQL console"),
-                    ("q", "quit (the terminal is restored)"))),
+    (
+        "Everywhere",
+        (
+            ("enter", "drill in: open the row under the cursor"),
+            ("escape", "back along the trail"),
+            ("?  F1", "this help"),
+            ("ctrl+p", "command palette: view:, filter:, triage:, export:"),
+            ("g", "back to the overview"),
+            ("f", "findings"),
+            ("A", "assets"),
+            (":", "SQL console"),
+            ("q", "quit (the terminal is restored)"),
+        ),
+    ),
     ("Overview", (("h", "high and critical findings"), ("r", "reload"))),
-    ("Findings", (("/", "filter by text (esc clears)"), ("s", "sort by the column under the cursor (again: reverse)"),
-                  ("p", "pivot: group by the column under the cursor, or the key columns"),
-                  ("k", "make the column a key column (two: a two-way pivot)"),
-                  ("space", "mark the row; a marks all"), ("t", "triage the marked rows (or the current one)"),
-                  ("u", "usage explorer for the principal"), ("o", "the asset"), ("e", "export"))),
-    ("Finding", (("t", "triage"), ("←/→", "tabs: evidence, triage, asset & lineage, related, about"),
-                 ("n / b", "next / previous page of evidence"), ("enter on an event", "its raw record"),
-                 ("j", "jump to the evidence row's principal"), ("u / o", "usage / asset"))),
-    ("Usage explorer", (("d", "hour or day buckets"), ("j / J / i", "jump to the row's principal / asset / address"),
-                        ("n / b", "pages of raw events"))),
+    (
+        "Findings",
+        (
+            ("/", "filter by text (esc clears)"),
+            ("s", "sort by the column under the cursor (again: reverse)"),
+            ("p", "pivot: group by the column under the cursor, or the key columns"),
+            ("k", "make the column a key column (two: a two-way pivot)"),
+            ("space", "mark the row; a marks all"),
+            ("t", "triage the marked rows (or the current one)"),
+            ("u", "usage explorer for the principal"),
+            ("o", "the asset"),
+            ("e", "export"),
+        ),
+    ),
+    (
+        "Finding",
+        (
+            ("t", "triage"),
+            ("←/→", "tabs: evidence, triage, asset & lineage, related, about"),
+            ("n / b", "next / previous page of evidence"),
+            ("enter on an event", "its raw record"),
+            ("j", "jump to the evidence row's principal"),
+            ("u / o", "usage / asset"),
+        ),
+    ),
+    (
+        "Usage explorer",
+        (
+            ("d", "hour or day buckets"),
+            ("j / J / i", "jump to the row's principal / asset / address"),
+            ("n / b", "pages of raw events"),
+        ),
+    ),
     ("SQL console", (("ctrl+r", "run"), ("ctrl+c", "cancel the running query"))),
 )
 

@@ -28,8 +28,10 @@ class TriageRequest:
 class TriageModal(ModalScreen[TriageRequest | None]):
     """Status, assignee, note and (for accepted risks) an expiry, for one or many findings."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel"),
-                                             Binding("ctrl+s", "apply", "Apply")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "apply", "Apply"),
+    ]
 
     def __init__(self, count: int, current: TriageStatus | None = None) -> None:
         super().__init__()
@@ -39,8 +41,12 @@ class TriageModal(ModalScreen[TriageRequest | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Label(Text(f"Triage {self.count} finding{'s' if self.count != 1 else ''}", style="bold"))
-            yield Select([(s.value, s) for s in TriageStatus], value=self.current or TriageStatus.INVESTIGATING,
-                         allow_blank=False, id="status")
+            yield Select(
+                [(s.value, s) for s in TriageStatus],
+                value=self.current or TriageStatus.INVESTIGATING,
+                allow_blank=False,
+                id="status",
+            )
             yield Input(placeholder="assignee (optional)", id="assignee")
             yield Input(placeholder="note: why (required to accept a risk)", id="note")
             yield Input(placeholder="expires YYYY-MM-DD (accepted risks only)", id="expires")
@@ -68,11 +74,14 @@ class TriageModal(ModalScreen[TriageRequest | None]):
             try:
                 expires = datetime.combine(date.fromisoformat(raw), time.max, tzinfo=UTC)
             except ValueError:
-                self.query_one("#error", Static).update(Text(f"{raw!r} is not a date (YYYY-MM-DD)", style="red"))
+                self.query_one("#error", Static).update(
+                    Text(f"{raw!r} is not a date (YYYY-MM-DD)", style="red")
+                )
                 return
         if status is TriageStatus.RISK_ACCEPTED and (not note or expires is None):
             self.query_one("#error", Static).update(
-                Text("accepting a risk needs a note (why) and an expiry date", style="red"))
+                Text("accepting a risk needs a note (why) and an expiry date", style="red")
+            )
             return
         assert isinstance(status, TriageStatus)
         self.dismiss(TriageRequest(status, note, assignee, expires))
@@ -101,7 +110,9 @@ class ExportModal(ModalScreen[ExportRequest | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Label(Text(f"Export {self.count} findings", style="bold"))
-            yield Select([(f, f) for f in self.formats], value=self.formats[0], allow_blank=False, id="format")
+            yield Select(
+                [(f, f) for f in self.formats], value=self.formats[0], allow_blank=False, id="format"
+            )
             yield Input(value=str(self.default), id="path")
             yield Static(id="error")
             with Horizontal(classes="buttons"):

@@ -8,13 +8,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Sparkline, Static
+from textual.widgets import DataTable, Static
 
 from mlspm.enums import Severity
 from mlspm.findings import FindingFilter
-from mlspm.query.model import EventFilter, Overview
+from mlspm.query.model import EventFilter, Overview, Timeline
 from tui import text
 from tui.screens.base import BaseScreen
+from tui.widgets.histogram import Histogram
 
 _SEVERITIES = ["critical", "high", "medium", "low", "info"]
 
@@ -45,7 +46,7 @@ class OverviewScreen(BaseScreen):
                 yield Static(Text("riskiest principals (open findings)", style="bold"), classes="title")
                 yield DataTable(id="principals", cursor_type="row", zebra_stripes=True)
         yield Static(Text("activity: events per day", style="bold"), classes="title")
-        yield Sparkline([], id="activity")
+        yield Histogram(id="activity")
         yield from self.compose_footer()
 
     def on_mount(self) -> None:
@@ -60,8 +61,9 @@ class OverviewScreen(BaseScreen):
         self.fetch(self.service.overview, self.show)
 
     def show(self, o: Overview) -> None:
-        self.query_one("#severity", Static).update(_bars("open findings by severity", o.findings_by_severity,
-                                                         _SEVERITIES, styled=True))
+        self.query_one("#severity", Static).update(
+            _bars("open findings by severity", o.findings_by_severity, _SEVERITIES, styled=True)
+        )
         self.query_one("#category", Static).update(_bars("by category", o.findings_by_category))
         self.query_one("#status-card", Static).update(_bars("by triage status", o.findings_by_status))
         self.query_one("#framework", Static).update(_bars("by framework", o.findings_by_framework))
@@ -70,22 +72,38 @@ class OverviewScreen(BaseScreen):
         news.append(f"{total_open:,} open findings", style="bold")
         if o.latest_run_at:
             news.append(f" · last analysis {o.latest_run_at:%Y-%m-%d %H:%M} UTC")
-            news.append(f" · {o.new_since_previous:,} new since the previous run",
-                        style="bold yellow" if o.new_since_previous else "")
+            news.append(
+                f" · {o.new_since_previous:,} new since the previous run",
+                style="bold yellow" if o.new_since_previous else "",
+            )
         else:
             news.append(" · not analyzed yet: run `mlspm analyze`", style="yellow")
         news.append(f"\n{o.events:,} access events")
         if o.data_from and o.data_until:
             news.append(f" from {o.data_from:%Y-%m-%d} to {o.data_until:%Y-%m-%d}")
-        news.append(f" · {o.assets:,} assets · last load: {o.last_batch_files:,} files, {o.last_batch_rows:,} rows")
+        news.append(
+            f" · {o.assets:,} assets · last load: {o.last_batch_files:,} files, {o.last_batch_rows:,} rows"
+        )
         self.query_one("#news", Static).update(news)
         for table_id, rows in (("assets", o.riskiest_assets), ("principals", o.riskiest_principals)):
             table = self.query_one(f"#{table_id}", DataTable)
             table.clear()
             for name, count, worst in rows:
                 table.add_row(text.cell(name, max_len=70), text.cell(count), text.severity(worst), key=name)
-        self.query_one("#activity", Sparkline).data = [n for _, n in o.activity_per_day] or [0]
-        self.say("enter: open · f findings · h high and critical · A assets · : SQL · ctrl+p commands · ? keys")
+        counts = sorted(n for _, n in o.activity_per_day) or [0]
+        self.query_one("#activity", Histogram).show(
+            Timeline(
+                "day",
+                o.activity_per_day,
+                float(counts[len(counts) // 2]),
+                float(counts[min(len(counts) - 1, int(len(counts) * 0.95))]),
+            ),
+            width=max(40, self.size.width - 4),
+            rows=3,
+        )
+        self.say(
+            "enter: open · f findings · h high and critical · A assets · : SQL · ctrl+p commands · ? keys"
+        )
 
     def action_high(self) -> None:
         self.mapp.open_findings(FindingFilter(min_severity=Severity.HIGH), title="≥ high")
@@ -100,18 +118,22 @@ class OverviewScreen(BaseScreen):
             self.mapp.open_usage(EventFilter(principal=str(key)), text.short(str(key)))
 
 
-def _bars(title: str, counts: dict[str, int], order: list[str] | None = None, *, styled: bool = False) -> Text:
+def _bars(
+    title: str, counts: dict[str, int], order: list[str] | None = None, *, styled: bool = False
+) -> Text:
     out = Text(title + "\n", style="bold")
     keys = order or list(counts)
     top = max(counts.values(), default=0) or 1
-    for key in keys:
+    for key in keys[:7]:
         n = counts.get(key, 0)
         if order is None and not n:
             continue
-        style = text.SEVERITY_STYLE.get(key, "") if styled else ""
-        bar = "█" * max(1 if n else 0, round(12 * n / top))
-        out.append(f"{text.printable(key)[:18]:18s} ", style=style)
-        out.append(f"{n:>5,} ", style="bold" if n else "dim")
+        style = (
+            text.SEVERITY_STYLE.get(key, "").replace("on red", "").replace("white", "red") if styled else ""
+        )
+        bar = "█" * max(1 if n else 0, round(9 * n / top))
+        out.append(f"{text.printable(key)[:16]:16s}", style=style)
+        out.append(f"{n:>6,} ", style="bold" if n else "dim")
         out.append(bar + "\n", style=style or "blue")
     if not counts:
         out.append("—\n", style="dim")

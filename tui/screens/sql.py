@@ -13,8 +13,9 @@ from mlspm.query.model import SqlResult
 from tui import text
 from tui.screens.base import BaseScreen
 
-EXAMPLE = ("SELECT principal, action, count(*) AS n\nFROM access_events\nGROUP BY ALL\nORDER BY n DESC\n"
-           "LIMIT 20")
+EXAMPLE = (
+    "SELECT principal, action, count(*) AS n\nFROM access_events\nGROUP BY ALL\nORDER BY n DESC\nLIMIT 20"
+)
 
 
 class SqlScreen(BaseScreen):
@@ -26,9 +27,13 @@ class SqlScreen(BaseScreen):
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
-        yield Static(Text("read-only: SELECT and EXPLAIN over access_events, assets, findings, scan_results, "
-                          "lineage, permissions, triage, rejects … (ctrl+r runs, ctrl+c cancels, 30 s limit)",
-                          style="dim"))
+        yield Static(
+            Text(
+                "read-only: SELECT and EXPLAIN over access_events, assets, findings, scan_results, "
+                "lineage, permissions, triage, rejects … (ctrl+r runs, ctrl+c cancels, 30 s limit)",
+                style="dim",
+            )
+        )
         yield TextArea(EXAMPLE, id="query", language=None, soft_wrap=True)
         yield Static(id="error")
         yield DataTable(id="result", zebra_stripes=True)
@@ -49,7 +54,9 @@ class SqlScreen(BaseScreen):
 
     def say(self, message: str, *, error: bool = False) -> None:
         # Errors from the console belong next to the query.
-        self.query_one("#error", Static).update(Text(text.printable(message), style="red" if error else "dim"))
+        self.query_one("#error", Static).update(
+            Text(text.printable(message), style="red" if error else "dim")
+        )
 
     def show(self, result: SqlResult) -> None:
         table = self.query_one("#result", DataTable)
@@ -60,4 +67,5 @@ class SqlScreen(BaseScreen):
             table.add_row(*(text.cell(v, max_len=80) for v in row))
         more = " (first rows only)" if result.truncated else ""
         self.query_one("#error", Static).update(
-            Text(f"{len(result.rows):,} rows{more} in {result.seconds:.2f} s", style="dim"))
+            Text(f"{len(result.rows):,} rows{more} in {result.seconds:.2f} s", style="dim")
+        )

@@ -42,8 +42,12 @@ class UsageScreen(BaseScreen):
     def on_mount(self) -> None:
         self.refresh_crumbs()
         who = Text()
-        for label, value in (("principal", self.flt.principal), ("asset", self.flt.asset_id),
-                             ("resource", self.flt.resource), ("address", self.flt.source_ip)):
+        for label, value in (
+            ("principal", self.flt.principal),
+            ("asset", self.flt.asset_id),
+            ("resource", self.flt.resource),
+            ("address", self.flt.source_ip),
+        ):
             if value:
                 who.append(f"{label} ", style="dim")
                 who.append(text.printable(value), style="bold")
@@ -54,7 +58,10 @@ class UsageScreen(BaseScreen):
         flt, bucket = self.flt, self.bucket
 
         def job() -> dict[str, Any]:
-            return {"timeline": self.service.timeline(flt, bucket), "facts": self.service.first_seen_facts(flt)}
+            return {
+                "timeline": self.service.timeline(flt, bucket),
+                "facts": self.service.first_seen_facts(flt),
+            }
 
         self.fetch(job, self.show)
 
@@ -64,15 +71,20 @@ class UsageScreen(BaseScreen):
         for fact in data["facts"][:8]:
             facts.append("• " + text.printable(fact) + "\n")
         self.query_one("#facts", Static).update(facts or Text("no first-seen facts", style="dim"))
-        self.say("d hour/day · enter raw record · j/J/i jump to the row's principal/asset/address · n/b pages")
+        self.say(
+            "d hour/day · enter raw record · j/J/i jump to the row's principal/asset/address · n/b pages"
+        )
 
     def action_toggle_bucket(self) -> None:
         self.bucket = "day" if self.bucket == "hour" else "hour"
         self.load()
 
     def on_paged_events_event_chosen(self, event: PagedEvents.EventChosen) -> None:
-        self.fetch(lambda: self.service.event_raw(event.event_id), lambda r: self.app.push_screen(RawModal(*r)),
-                   group="raw")
+        self.fetch(
+            lambda: self.service.event_raw(event.event_id),
+            lambda r: self.app.push_screen(RawModal(*r)),
+            group="raw",
+        )
 
     def _row(self) -> dict[str, Any] | None:
         return self.query_one("#events", PagedEvents).current_row()
@@ -87,7 +99,9 @@ class UsageScreen(BaseScreen):
         if row and row.get("asset_id"):
             self.mapp.open_asset(row["asset_id"])
         elif row and row.get("resource"):
-            self.mapp.open_usage(EventFilter(resource=row["resource"]), text.printable(row["resource"], max_len=40))
+            self.mapp.open_usage(
+                EventFilter(resource=row["resource"]), text.printable(row["resource"], max_len=40)
+            )
 
     def action_jump_ip(self) -> None:
         row = self._row()

@@ -17,10 +17,27 @@ from tui import text
 if TYPE_CHECKING:
     from mlspm.query import QueryService
 
-SHOWN = ("ts", "principal", "action", "resource", "outcome", "source_ip", "user_agent", "bytes_out", "auth_type",
-         "source_format")
-_HEADERS = {"ts": "time (UTC)", "source_ip": "source ip", "user_agent": "user agent", "bytes_out": "bytes out",
-            "auth_type": "auth", "source_format": "source"}
+SHOWN = (
+    "ts",
+    "principal",
+    "action",
+    "resource",
+    "outcome",
+    "source_ip",
+    "user_agent",
+    "bytes_out",
+    "auth_type",
+    "source_format",
+)
+_WIDTH = {"principal": 36, "resource": 56, "user_agent": 48, "action": 28}
+_HEADERS = {
+    "ts": "time (UTC)",
+    "source_ip": "source ip",
+    "user_agent": "user agent",
+    "bytes_out": "bytes out",
+    "auth_type": "auth",
+    "source_format": "source",
+}
 
 
 class PagedEvents(Vertical):
@@ -40,7 +57,9 @@ class PagedEvents(Vertical):
             self.event_id = event_id
             self.row = row
 
-    def __init__(self, service: QueryService, flt: EventFilter, *, page_size: int = 200, id: str | None = None) -> None:
+    def __init__(
+        self, service: QueryService, flt: EventFilter, *, page_size: int = 200, id: str | None = None
+    ) -> None:
         super().__init__(id=id)
         self.service = service
         self.flt = flt
@@ -78,14 +97,24 @@ class PagedEvents(Vertical):
         table.clear()
         index = {c: i for i, c in enumerate(page.columns)}
         for row in page.rows:
-            cells = [text.cell(row[index[c]], max_len=80 if c in ("resource", "user_agent") else 60) for c in SHOWN]
+            cells = [
+                text.cell(
+                    text.short(row[index[c]]) if c == "principal" else row[index[c]],
+                    max_len=_WIDTH.get(c, 40),
+                )
+                for c in SHOWN
+            ]
             if row[index["outcome"]] == "failure":
                 cells[SHOWN.index("outcome")] = Text("failure", style="red")
             table.add_row(*cells, key=str(row[index["id"]]))
         more = " · n: next page" if page.has_more else ""
         back = " · b: previous" if self.page_number > 1 else ""
         self.query_one(".pager", Static).update(
-            Text(f"page {self.page_number} · {len(page.rows)} events{more}{back} · enter: raw record", style="dim"))
+            Text(
+                f"page {self.page_number} · {len(page.rows)} events{more}{back} · enter: raw record",
+                style="dim",
+            )
+        )
 
     def action_next_page(self) -> None:
         if self.page and self.page.has_more and self.page.last_key:
