@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 DEMO   := build/demo
 export MLSPM_DB ?= $(DEMO)/mlspm.duckdb
 
-.PHONY: demo test test-slow check bench venv clean sample fmt eval
+.PHONY: demo test test-slow check bench venv clean sample fmt eval smoke tui
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,16 @@ eval: $(STAMP)
 	test -f $(DEMO)/mlspm.duckdb || $(MAKE) demo
 	$(BIN)/mlspm --db $(DEMO)/mlspm.duckdb analyze
 	$(BIN)/python -m sample_data.evaluate --db $(DEMO)/mlspm.duckdb --labels $(DEMO)/estate/labels.json
+
+## The real workbench in tmux on the demo database (needs tmux).
+smoke: $(STAMP)
+	test -f $(DEMO)/mlspm.duckdb || $(MAKE) demo
+	scripts/tui_smoke.sh $(DEMO)/mlspm.duckdb
+
+## Open the workbench on the demo database.
+tui: $(STAMP)
+	test -f $(DEMO)/mlspm.duckdb || $(MAKE) demo
+	$(BIN)/mlspm --db $(DEMO)/mlspm.duckdb
 
 ## Lint, types, layering, then the whole test suite.
 test: check

@@ -73,7 +73,9 @@ def link_runs(cur: Cursor, ctxs: Sequence[LoadContext]) -> None:
     first, last = min(c.run_id for c in ctxs), max(c.run_id for c in ctxs)
     tables = {c.target_table for c in ctxs}
     if "access_events" in tables:
-        cur.execute(_LINK_EVENTS.format(run_filter="AND e2.run_id BETWEEN ? AND ?"), [first, last, first, last])
+        cur.execute(
+            _LINK_EVENTS.format(run_filter="AND e2.run_id BETWEEN ? AND ?"), [first, last, first, last]
+        )
     if "scan_results" in tables:
         cur.execute(_LINK_SCANS.format(run_filter="AND s2.run_id BETWEEN ? AND ?"), [first, last])
 

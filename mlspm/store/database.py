@@ -55,11 +55,13 @@ class Store:
 
     @staticmethod
     def _configure(con: duckdb.DuckDBPyConnection) -> None:
+        # Global settings, set once on the root connection: every cursor inherits them, and they stay
+        # valid after a read-only UI locks the configuration.
         # All timestamps are stored and shown in UTC, whatever the machine's zone.
-        con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET GLOBAL TimeZone = 'UTC'")
         # Many small per-file commits: checkpoint (compress and rewrite blocks) rarely, not every 16 MB
         # of WAL; committed data is durable in the WAL either way.
-        con.execute("SET checkpoint_threshold = '256MB'")
+        con.execute("SET GLOBAL checkpoint_threshold = '256MB'")
 
     @contextmanager
     def cursor(self) -> Iterator[Cursor]:
@@ -67,7 +69,6 @@ class Store:
         with self._lock:
             try:
                 cur = self._con.cursor()
-                self._configure(cur)
             except duckdb.Error as exc:
                 raise translate(exc, self.path) from exc
         try:

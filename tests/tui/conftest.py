@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -71,6 +73,20 @@ def _build(root: Path) -> Path:
     return db
 
 
+async def settle(pilot: Any, timeout: float = 20.0) -> None:
+    """Wait until the screen has shown every answer it asked for (workers done, results on screen)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.02)
+        screens = [pilot.app.screen, *[w.screen for w in pilot.app.query("PagedEvents")]]
+        if all(getattr(s, "pending", 0) == 0 for s in screens) and not pilot.app.workers._workers:
+            await pilot.pause(0.05)
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError("the screen kept loading")
+
+
 @pytest.fixture(scope="session")
 def tui_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _build(tmp_path_factory.mktemp("tui-estate"))
@@ -87,7 +103,9 @@ def tui_db(tui_db_template: Path, tmp_path: Path) -> Path:
 @pytest.fixture
 def tui_app(tui_db: Path) -> Iterator[MlspmApp]:
     store = Store(tui_db)
+    service = QueryService(store)
+    service.lock_down()  # as `mlspm` does: no file system through DuckDB in the workbench
     try:
-        yield MlspmApp(QueryService(store), actor="tester")
+        yield MlspmApp(service, actor="tester")
     finally:
         store.close()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from textual.widgets import DataTable, Select, TextArea
 
-from tests.tui.conftest import EVIL_AGENT, PARTNER
+from tests.tui.conftest import EVIL_AGENT, PARTNER, settle
 from tui.app import MlspmApp
 from tui.screens.finding import FindingScreen
 from tui.screens.findings import FindingsScreen, column_index
@@ -20,10 +20,9 @@ from tui.screens.usage import UsageScreen
 SIZE = (160, 48)
 
 
-async def _settle(pilot, seconds: float = 0.1) -> None:
+async def _settle(pilot, seconds: float = 0.05) -> None:
     await pilot.pause(seconds)
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause(0.05)
+    await settle(pilot)
 
 
 async def _findings(pilot) -> FindingsScreen:

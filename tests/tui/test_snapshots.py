@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from textual.pilot import Pilot
 
+from tests.tui.conftest import settle
+
 from tui.screens.findings import column_index
 
 SIZE = (160, 48)
 
 
 async def _ready(pilot: Pilot) -> None:
-    await pilot.pause(0.2)
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause(0.1)
+    await settle(pilot)
 
 
 async def _open_findings(pilot: Pilot) -> None:

@@ -27,6 +27,8 @@ class Crumbs(Static):
 
 class BaseScreen(Screen[None]):
     crumb: str = ""
+    pending: int = 0
+    """Fetches not yet shown (tests wait for 0; the UI never waits)."""
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "Back")]
 
     @property
@@ -78,20 +80,29 @@ class BaseScreen(Screen[None]):
         never waits on DuckDB and stale answers are dropped.
         """
 
+        def finish(callback: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+            try:
+                callback(*args, **kwargs)
+            finally:
+                self.pending -= 1
+
         def work() -> None:
             worker = self._current_worker()
             try:
                 result = job()
             except MlspmError as exc:
                 message = f"{exc.message}" + (f" — {exc.hint}" if exc.hint else "")
-                self.app.call_from_thread(self.say, message, error=True)
+                self.app.call_from_thread(finish, self.say, message, error=True)
                 return
             except Exception as exc:  # a bug must not kill the app: say it, keep going
-                self.app.call_from_thread(self.say, f"error: {type(exc).__name__}: {exc}", error=True)
+                self.app.call_from_thread(finish, self.say, f"error: {type(exc).__name__}: {exc}", error=True)
                 return
             if worker is None or not worker.is_cancelled:
-                self.app.call_from_thread(done, result)
+                self.app.call_from_thread(finish, done, result)
+            else:
+                self.app.call_from_thread(finish, lambda: None)
 
+        self.pending += 1
         self.run_worker(work, thread=True, exclusive=True, group=f"{id(self)}-{group}")
 
     @staticmethod
