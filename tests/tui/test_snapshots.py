@@ -5,7 +5,6 @@ from __future__ import annotations
 from textual.pilot import Pilot
 
 from tests.tui.conftest import settle
-
 from tui.screens.findings import column_index
 
 SIZE = (160, 48)
