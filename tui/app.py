@@ -29,6 +29,7 @@ class MlspmApp(App[None]):
         Binding("f", "go_findings", "Findings", show=False),
         Binding("A", "go_assets", "Assets", show=False),
         Binding("colon", "go_sql", "SQL", show=False),
+        Binding("E", "go_events", "Events", show=False),
     ]
 
     def __init__(self, service: QueryService, config: Config | None = None, actor: str | None = None) -> None:
@@ -95,6 +96,9 @@ class MlspmApp(App[None]):
 
     def action_go_sql(self) -> None:
         self.open_sql()
+
+    def action_go_events(self) -> None:
+        self.open_usage(EventFilter(), "all events")
 
 
 def run(config: Config) -> None:

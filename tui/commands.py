@@ -25,6 +25,7 @@ class MlspmCommands(Provider):
             ("view: findings", "every active finding", app.open_findings),
             ("view: assets", "the inventory with its risk roll-up", app.open_assets),
             ("view: SQL console", "read-only SQL over the database", app.open_sql),
+            ("view: all events", "timeline and raw events of everything loaded", app.action_go_events),
             ("view: keys", "every key binding", app.action_help),
             (
                 "view: inactive findings too",

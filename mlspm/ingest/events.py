@@ -149,6 +149,12 @@ def _dedupe(ctxs: Sequence[LoadContext]) -> None:
             [first, last, fmt, lo, hi],
         )
     after = _per_run(cur, first, last)
+    cur.execute(
+        """INSERT INTO daily_activity
+           SELECT ts::DATE, source_format, count(*) FROM access_events WHERE run_id BETWEEN ? AND ? GROUP BY ALL
+           ON CONFLICT (day, source_format) DO UPDATE SET events = daily_activity.events + excluded.events""",
+        [first, last],
+    )
     for ctx in ctxs:
         loaded = after.get(ctx.run_id, 0)
         ctx.counts.loaded += loaded

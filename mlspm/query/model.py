@@ -41,14 +41,41 @@ EVENT_COLUMNS = (
 """Event columns shown in tables; ``raw`` is fetched only for one event at a time."""
 
 
+EVENT_PIVOT_COLUMNS = (
+    "principal",
+    "principal_type",
+    "source_ip",
+    "user_agent",
+    "service",
+    "action",
+    "action_class",
+    "resource",
+    "asset_id",
+    "outcome",
+    "status_code",
+    "auth_type",
+    "source_format",
+)
+"""Event columns one may filter or group by (an allow-list)."""
+
+
 @dataclass(frozen=True)
 class EventFilter:
-    """Which access events: by who, what or where from, and when."""
+    """Which access events: by who, what or where from, and when (every set field must match)."""
 
     principal: str | None = None
     asset_id: str | None = None
     resource: str | None = None
     source_ip: str | None = None
+    principal_type: str | None = None
+    user_agent: str | None = None
+    service: str | None = None
+    action: str | None = None
+    action_class: str | None = None
+    outcome: str | None = None
+    status_code: str | None = None
+    auth_type: str | None = None
+    source_format: str | None = None
     since: datetime | None = None
     until: datetime | None = None
     fingerprint: str | None = None

@@ -12,6 +12,7 @@ from mlspm.findings import query as query_findings
 from mlspm.query import readonly
 from mlspm.query.model import (
     EVENT_COLUMNS,
+    EVENT_PIVOT_COLUMNS,
     PIVOT_COLUMNS,
     SORT_COLUMNS,
     AssetDetail,
@@ -78,10 +79,15 @@ class QueryService:
                 f"SELECT principal, count(*), {_WORST} FROM {view} WHERE {_OPEN} AND principal IS NOT NULL "  # noqa: S608
                 f"GROUP BY 1 ORDER BY max({_SEV}) DESC, 2 DESC LIMIT 8"
             ).fetchall()
-            span = cur.execute("SELECT count(*), min(ts), max(ts) FROM access_events").fetchall()[0]
+            # Kept by ingest, so the overview reads a few hundred rows, not every event.
             per_day = cur.execute(
-                "SELECT date_trunc('day', ts) AS d, count(*) FROM access_events GROUP BY 1 ORDER BY 1"
+                "SELECT day::TIMESTAMPTZ, sum(events)::BIGINT FROM daily_activity GROUP BY 1 ORDER BY 1"
             ).fetchall()
+            span = (
+                sum(n for _, n in per_day),
+                per_day[0][0] if per_day else None,
+                per_day[-1][0] if per_day else None,
+            )
             n_assets = int(cur.execute("SELECT count(*) FROM assets").fetchall()[0][0])
             batch = cur.execute(
                 "SELECT count(*), coalesce(sum(rows_loaded), 0) FROM ingest_runs WHERE batch_id = "
@@ -247,6 +253,21 @@ class QueryService:
         last = (rows[-1][1], rows[-1][0]) if rows else None
         return EventPage(rows, EVENT_COLUMNS, has_more, first, last)
 
+    def event_pivot(
+        self, flt: EventFilter, column: str, *, limit: int = 500
+    ) -> list[tuple[Any, int, Any, Any]]:
+        """(value, events, first, last) of one allow-listed column over the filtered events, busiest first."""
+        if column not in EVENT_PIVOT_COLUMNS:
+            raise ValueError(f"cannot group events by {column!r}")
+        where, params = _event_where(flt)
+        source = _event_source(flt)
+        with self.store.cursor() as cur:
+            return cur.execute(
+                f"SELECT e.{column}, count(*) AS n, min(e.ts), max(e.ts) FROM {source} WHERE {where} "  # noqa: S608
+                "GROUP BY 1 ORDER BY n DESC, 1 LIMIT ?",
+                [*params, limit],
+            ).fetchall()
+
     def event_raw(self, event_id: int) -> tuple[str | None, str | None, int | None]:
         """(raw record, source file, position) of one event."""
         with self.store.cursor() as cur:
@@ -397,7 +418,7 @@ _SORT_KEYS: dict[str, Any] = {
 
 def _event_where(flt: EventFilter) -> tuple[str, list[Any]]:
     clauses, params = ["true"], []
-    for column in ("principal", "asset_id", "resource", "source_ip"):
+    for column in EVENT_PIVOT_COLUMNS:
         value = getattr(flt, column)
         if value is not None:
             clauses.append(f"e.{column} = ?")

@@ -244,3 +244,27 @@ def test_tui_never_imports_duckdb_directly():
             "SELECT " not in source.replace("SELECT and EXPLAIN", "").replace("SELECT count(*)", "")
             or path.name == "sql.py"
         ), path
+
+
+async def test_group_events_by_a_column_and_narrow_to_a_value(tui_app):
+    from tui.screens.event_pivot import EventPivotScreen
+    from tui.widgets.events import SHOWN
+
+    async with tui_app.run_test(size=SIZE) as pilot:
+        await _settle(pilot)
+        await pilot.press("E")
+        await _settle(pilot)
+        usage = tui_app.screen
+        assert isinstance(usage, UsageScreen)
+        usage.query_one("#events").query_one(DataTable).move_cursor(column=SHOWN.index("source_ip"))
+        await pilot.press("p")
+        await _settle(pilot)
+        pivot = tui_app.screen
+        assert isinstance(pivot, EventPivotScreen) and pivot.column == "source_ip"
+        assert {v for v, *_ in pivot.rows} == {"198.51.100.7", "203.0.113.66"}
+        top_value, top_count = pivot.rows[0][0], pivot.rows[0][1]
+        await pilot.press("enter")
+        await _settle(pilot)
+        narrowed = tui_app.screen
+        assert isinstance(narrowed, UsageScreen) and narrowed.flt.source_ip == top_value
+        assert sum(n for _, n in narrowed.query_one("#timeline").last.points) == top_count

@@ -27,6 +27,7 @@ class OverviewScreen(BaseScreen):
         Binding("h", "high", "High+"),
         Binding("A", "app.go_assets", "Assets"),
         Binding("colon", "app.go_sql", "SQL"),
+        Binding("E", "app.go_events", "Events"),
         Binding("r", "reload", "Reload"),
     ]
 

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
-from mlspm.query.model import EventFilter
+from mlspm.query.model import EVENT_PIVOT_COLUMNS, EventFilter
 from tui import text
 from tui.screens.base import BaseScreen
 from tui.screens.raw import RawModal
@@ -23,6 +23,7 @@ class UsageScreen(BaseScreen):
         Binding("j", "jump_principal", "Row's principal"),
         Binding("J", "jump_asset", "Row's asset"),
         Binding("i", "jump_ip", "Row's address"),
+        Binding("p", "pivot", "Group by column"),
     ]
 
     def __init__(self, flt: EventFilter, title: str) -> None:
@@ -85,6 +86,17 @@ class UsageScreen(BaseScreen):
             lambda r: self.app.push_screen(RawModal(*r)),
             group="raw",
         )
+
+    def action_pivot(self) -> None:
+        from tui.screens.event_pivot import EventPivotScreen
+        from tui.widgets.events import SHOWN
+
+        table = self.query_one("#events", PagedEvents).query_one("DataTable")
+        column = SHOWN[table.cursor_column] if table.cursor_column < len(SHOWN) else "principal"  # type: ignore[attr-defined]
+        if column not in EVENT_PIVOT_COLUMNS:
+            self.say(f"cannot group by {column}: move to principal, action, resource, source ip, outcome…")
+            return
+        self.mapp.push_screen(EventPivotScreen(self.flt, column))
 
     def _row(self) -> dict[str, Any] | None:
         return self.query_one("#events", PagedEvents).current_row()

@@ -13,7 +13,10 @@ _BLOCKS = " ▁▂▃▄▅▆▇█"
 class Histogram(Static):
     """Bars per hour or day, scaled to the busiest bucket; buckets above the p95 baseline stand out."""
 
+    last: Timeline | None = None
+
     def show(self, timeline: Timeline, width: int = 140, rows: int = 6) -> None:
+        self.last = timeline
         points = timeline.points
         if not points:
             self.update(Text("no events", style="dim"))
