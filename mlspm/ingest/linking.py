@@ -17,14 +17,19 @@ from mlspm.store import Cursor
 _LINK_EVENTS = """
 UPDATE access_events AS e SET asset_id = m.asset_id
 FROM (
-    SELECT id, arg_max(asset_id, score) AS asset_id
+    SELECT id, arg_max(asset_id, (score, asset_id)) AS asset_id
     FROM (
-        SELECT e2.id, l.asset_id, 1000000 + strlen(l.locator) AS score
+        -- An exact locator that is the asset's own uri beats one the asset merely lists (an endpoint
+        -- ARN names the endpoint, even when a model's inventory entry also mentions it).
+        SELECT e2.id, l.asset_id,
+               1000000 + 2 * strlen(l.locator)
+                 + CASE WHEN lower(a.uri) = l.locator THEN 1 ELSE 0 END AS score
         FROM access_events e2
         JOIN asset_locators l ON l.kind = 'exact' AND lower(e2.resource) = l.locator
+        LEFT JOIN assets a ON a.asset_id = l.asset_id
         WHERE e2.resource IS NOT NULL {run_filter}
         UNION ALL
-        SELECT e2.id, l.asset_id, strlen(l.locator) AS score
+        SELECT e2.id, l.asset_id, 2 * strlen(l.locator) AS score
         FROM access_events e2
         JOIN asset_locators l
           ON l.kind = 'prefix'
@@ -42,7 +47,7 @@ WHERE e.id = m.id AND e.asset_id IS DISTINCT FROM m.asset_id
 _LINK_SCANS = """
 UPDATE scan_results AS s SET asset_id = m.asset_id
 FROM (
-    SELECT id, arg_max(asset_id, score) AS asset_id
+    SELECT id, arg_max(asset_id, (score, asset_id)) AS asset_id
     FROM (
         SELECT s2.id, l.asset_id,
                CASE

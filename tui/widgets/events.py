@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -47,6 +48,7 @@ class PagedEvents(Vertical):
         Binding("n", "next_page", "Next page"),
         Binding("b", "previous_page", "Prev page"),
         Binding("home", "first_page", "First", show=False),
+        Binding("end", "last_page", "Last", show=False),
     ]
 
     class EventChosen(Message):
@@ -66,6 +68,7 @@ class PagedEvents(Vertical):
         self.page_size = page_size
         self.page: EventPage | None = None
         self.page_number = 1
+        self.newer_exists = False
 
     def compose(self) -> ComposeResult:
         yield DataTable(cursor_type="row", zebra_stripes=True)
@@ -83,7 +86,9 @@ class PagedEvents(Vertical):
         self.load()
 
     def load(self, **keys: Any) -> None:
+        """A page after, before (or, with no key, at the start of) the current position."""
         flt, size = self.flt, self.page_size
+        self._direction = "before" if "before" in keys else "after"
 
         def work() -> None:
             page = self.service.events(flt, limit=size, **keys)
@@ -93,6 +98,8 @@ class PagedEvents(Vertical):
 
     def show(self, page: EventPage) -> None:
         self.page = page
+        if self._direction == "after":
+            self.newer_exists = page.has_more
         table = self.query_one(DataTable)
         table.clear()
         index = {c: i for i, c in enumerate(page.columns)}
@@ -107,7 +114,7 @@ class PagedEvents(Vertical):
             if row[index["outcome"]] == "failure":
                 cells[SHOWN.index("outcome")] = Text("failure", style="red")
             table.add_row(*cells, key=str(row[index["id"]]))
-        more = " · n: next page" if page.has_more else ""
+        more = " · n: next page" if self.newer_exists else ""
         back = " · b: previous" if self.page_number > 1 else ""
         self.query_one(".pager", Static).update(
             Text(
@@ -117,18 +124,25 @@ class PagedEvents(Vertical):
         )
 
     def action_next_page(self) -> None:
-        if self.page and self.page.has_more and self.page.last_key:
+        if self.page and self.newer_exists and self.page.last_key:
             self.page_number += 1
             self.load(after=self.page.last_key)
 
     def action_previous_page(self) -> None:
-        if self.page and self.page_number > 1 and self.page.first_key:
-            self.page_number -= 1
+        if self.page and self.page_number != 1 and self.page.first_key:
+            self.page_number = self.page_number - 1 if self.page_number > 1 else 0
+            self.newer_exists = True
             self.load(before=self.page.first_key)
 
     def action_first_page(self) -> None:
         self.page_number = 1
         self.load()
+
+    def action_last_page(self) -> None:
+        """The newest events: a keyset page from the end (as cheap as any other page)."""
+        self.page_number = 0  # unknown: counted from the end
+        self.newer_exists = False
+        self.load(before=(datetime.max.replace(tzinfo=UTC), 2**63 - 1))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if not self.page or event.cursor_row >= len(self.page.rows):

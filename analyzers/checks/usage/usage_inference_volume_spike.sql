@@ -1,7 +1,8 @@
 -- Per principal x resource: hours with invocations far above the principal's own p95 hour on other
 -- days (so a spike never hides in its own baseline); consecutive hot hours form one finding.
+-- Hours are epoch-hour integers (far cheaper than date_trunc on TIMESTAMPTZ at 10M rows).
 WITH hourly AS (
-    SELECT principal, resource, date_trunc('hour', ts) AS hour, count(*) AS n, any_value(asset_id) AS asset_id
+    SELECT principal, resource, epoch(ts)::BIGINT // 3600 AS h, count(*) AS n, any_value(asset_id) AS asset_id
     FROM access_events
     WHERE action_class = 'invoke' AND principal IS NOT NULL AND resource IS NOT NULL
     GROUP BY ALL
@@ -10,21 +11,21 @@ candidates AS (
     SELECT * FROM hourly WHERE n >= $min_per_hour
 ),
 scored AS (
-    SELECT c.principal, c.resource, c.hour, c.n, c.asset_id,
+    SELECT c.principal, c.resource, c.h, c.n, c.asset_id,
            quantile_cont(h.n, 0.95) AS p95, count(h.n) AS baseline_hours
     FROM candidates c
     LEFT JOIN hourly h
-      ON h.principal = c.principal AND h.resource = c.resource AND h.hour::DATE <> c.hour::DATE
+      ON h.principal = c.principal AND h.resource = c.resource AND h.h // 24 <> c.h // 24
     GROUP BY ALL
 ),
 hot AS (
-    SELECT *, hour - INTERVAL 1 HOUR * row_number() OVER (PARTITION BY principal, resource ORDER BY hour) AS island
+    SELECT *, h - row_number() OVER (PARTITION BY principal, resource ORDER BY h) AS island
     FROM scored
     WHERE (baseline_hours >= $min_baseline_hours AND n >= $ratio * p95)
        OR (baseline_hours < $min_baseline_hours AND n >= $new_caller_factor * $min_per_hour)
 ),
 windows AS (
-    SELECT principal, resource, min(hour) AS start_hour, max(hour) + INTERVAL 1 HOUR AS end_hour,
+    SELECT principal, resource, to_timestamp(min(h) * 3600) AS start_hour, to_timestamp((max(h) + 1) * 3600) AS end_hour,
            sum(n) AS total, max(n) AS peak, count(*) AS hours, any_value(p95) AS p95,
            any_value(baseline_hours) AS baseline_hours, any_value(asset_id) AS asset_id
     FROM hot GROUP BY principal, resource, island
