@@ -319,10 +319,9 @@ class Check:
         who = short_name(w.principal)
         n = len(hit)
         what = f"{n} object{'s' if n != 1 else ''}"
-        if run.job is not None:
-            reader = f"training job {run.job.name}"
-        else:
-            reader = f"training role {short_name(run.reader)}"
+        reader = (
+            f"training job {run.job.name}" if run.job is not None else f"training role {short_name(run.reader)}"
+        )
         sentence = (
             f"{who} wrote {what} into {w.dataset} on {first_write:%Y-%m-%d %H:%M} UTC, "
             f"{_gap(hours)} before {reader} read it"
