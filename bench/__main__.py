@@ -31,7 +31,9 @@ def main() -> None:
         print("analyzers over 10M access events (median of runs; bare = the same SQL run straight on DuckDB)")
         figures["analyzers"] = bench_analyzers.run(repeats=args.repeats)
     if args.only in (None, "tui"):
-        print("workbench (Pilot, 160x48) beside a bare anchor app reading a 200-row window of the same database")
+        print(
+            "workbench (Pilot, 160x48) beside a bare anchor app reading a 200-row window of the same database"
+        )
         figures["tui"] = bench_tui.run(repeats=args.repeats)
     out = Path(__file__).resolve().parent / "out" / "latest.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -66,5 +66,7 @@ def run(cur: Cursor, sql: str, *, limit: int = 1000, seconds: float = 30.0) -> S
 
 def lock_down(cur: Cursor) -> None:
     """For a process that only reads and triages (the TUI): no file system, no extensions, for good."""
+    if cur.execute("SELECT current_setting('lock_configuration')").fetchall()[0][0]:
+        return  # already locked down (the same database opened twice in this process)
     cur.execute("SET enable_external_access = false")
     cur.execute("SET lock_configuration = true")

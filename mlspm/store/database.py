@@ -57,6 +57,9 @@ class Store:
     def _configure(con: duckdb.DuckDBPyConnection) -> None:
         # Global settings, set once on the root connection: every cursor inherits them, and they stay
         # valid after a read-only UI locks the configuration.
+        locked = con.execute("SELECT current_setting('lock_configuration')").fetchall()[0][0]
+        if locked:  # the same database already open (and locked down) in this process: already set
+            return
         # All timestamps are stored and shown in UTC, whatever the machine's zone.
         con.execute("SET GLOBAL TimeZone = 'UTC'")
         # Many small per-file commits: checkpoint (compress and rewrite blocks) rarely, not every 16 MB

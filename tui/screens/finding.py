@@ -92,9 +92,9 @@ class FindingScreen(BaseScreen):
         self.finding = f
         self.related = data["related"]
         head = Text()
-        head.append_text(text.severity(f.severity))
+        head.append_text(text.severity_text(f.severity))
         head.append("  ")
-        head.append_text(text.status(f.status))
+        head.append_text(text.status_text(f.status))
         head.append(f"  {text.printable(f.title)}\n", style="bold")
         head.append(text.printable(f.summary, newlines=True) + "\n")
         for label, value in (
@@ -139,7 +139,7 @@ class FindingScreen(BaseScreen):
     def _show_triage(self, f: Finding, history: list[tuple[Any, ...]]) -> None:
         now = Text()
         now.append("status    ", style="dim")
-        now.append_text(text.status(f.status))
+        now.append_text(text.status_text(f.status))
         for label, value in (
             ("assignee", f.assignee),
             ("note", f.note),

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.content import Content
 from textual.widgets import DataTable, Input
 
 from mlspm.enums import TriageStatus
@@ -33,7 +34,20 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("category", "category"),
     ("analyzer_id", "analyzer"),
 )
-SUMMARY_WIDTH = 84
+SUMMARY_WIDTH = 70
+# Fixed widths (values are cut to fit): a long list repaints without measuring every cell.
+_WIDTH = {
+    "mark": 1,
+    "severity": 12,
+    "status": 14,
+    "summary": SUMMARY_WIDTH,
+    "principal": 24,
+    "asset_id": 24,
+    "last_seen": 19,
+    "evidence_count": 9,
+    "category": 14,
+    "analyzer_id": 34,
+}
 
 
 def column_index(attribute: str) -> int:
@@ -146,7 +160,7 @@ class FindingsScreen(BaseScreen):
                 label.append(" ▼" if self.descending else " ▲", style="bold")
             if attr in self.key_columns:
                 label.append(" ★", style="bold yellow")
-            table.add_column(label, key=attr)
+            table.add_column(label, key=attr, width=_WIDTH.get(attr))
         for f in rows:
             table.add_row(*self._cells(f), key=f.fingerprint)
         if rows:
@@ -160,22 +174,23 @@ class FindingsScreen(BaseScreen):
             shown + " · enter open · / filter · s sort · p pivot · space mark · t triage · u usage · e export"
         )
 
-    def _cells(self, f: Finding) -> list[Text]:
-        mark = Text("●", style="bold yellow") if f.fingerprint in self.marked else Text(" ")
+    def _cells(self, f: Finding) -> list[Content]:
+        mark = Content.styled("●", "bold yellow") if f.fingerprint in self.marked else Content(" ")
         prefix = "(no longer firing) " if not f.active else "(suppressed) " if f.suppressed_by else ""
-        summary = Text(prefix, style="dim")
-        summary.append_text(text.cell(f.summary, max_len=SUMMARY_WIDTH - len(prefix)))
+        summary = Content.assemble(
+            (prefix, "dim"), text.fast_cell(f.summary, max_len=SUMMARY_WIDTH - len(prefix))
+        )
         return [
             mark,
             text.severity(f.severity),
             text.status(f.status),
             summary,
-            text.cell(text.short(f.principal), max_len=32),
-            text.cell(f.asset_id, max_len=32),
-            text.cell(f.last_seen),
-            text.cell(f.evidence_count),
-            text.cell(f.category),
-            text.cell(f.analyzer_id),
+            text.fast_cell(text.short(f.principal), max_len=_WIDTH["principal"]),
+            text.fast_cell(f.asset_id, max_len=_WIDTH["asset_id"]),
+            text.fast_cell(f.last_seen),
+            text.fast_cell(f.evidence_count),
+            text.fast_cell(f.category),
+            text.fast_cell(f.analyzer_id, max_len=_WIDTH["analyzer_id"]),
         ]
 
     def show_pivot(self, counts: list[Count]) -> None:
@@ -190,7 +205,7 @@ class FindingsScreen(BaseScreen):
         table.add_column("", key="bar")
         top = max((c.count for c in counts), default=1)
         for i, c in enumerate(counts):
-            cells: list[Text] = [text.cell(v, max_len=60) for v in c.key]
+            cells: list[Content | Text] = [text.cell(v, max_len=60) for v in c.key]
             cells += [
                 text.cell(c.count),
                 text.cell(c.open),

@@ -62,7 +62,7 @@ class SqlScreen(BaseScreen):
         table = self.query_one("#result", DataTable)
         table.clear(columns=True)
         for column in result.columns:
-            table.add_column(text.cell(column, max_len=40))
+            table.add_column(Text(text.printable(column, max_len=40)))
         for row in result.rows:
             table.add_row(*(text.cell(v, max_len=80) for v in row))
         more = " (first rows only)" if result.truncated else ""

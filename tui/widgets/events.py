@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
@@ -30,7 +31,19 @@ SHOWN = (
     "auth_type",
     "source_format",
 )
-_WIDTH = {"principal": 36, "resource": 56, "user_agent": 48, "action": 28}
+# Fixed widths: the table never measures cells, so a page repaints quickly (values are cut to fit).
+_COLUMN_WIDTH = {
+    "ts": 19,
+    "principal": 30,
+    "action": 22,
+    "resource": 48,
+    "outcome": 7,
+    "source_ip": 15,
+    "user_agent": 40,
+    "bytes_out": 11,
+    "auth_type": 11,
+    "source_format": 14,
+}
 _HEADERS = {
     "ts": "time (UTC)",
     "source_ip": "source ip",
@@ -47,8 +60,8 @@ class PagedEvents(Vertical):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "next_page", "Next page"),
         Binding("b", "previous_page", "Prev page"),
-        Binding("home", "first_page", "First", show=False),
-        Binding("end", "last_page", "Last", show=False),
+        Binding("less_than_sign", "first_page", "First page", show=False),
+        Binding("greater_than_sign", "last_page", "Last page", show=False),
     ]
 
     class EventChosen(Message):
@@ -77,7 +90,7 @@ class PagedEvents(Vertical):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         for column in SHOWN:
-            table.add_column(_HEADERS.get(column, column), key=column)
+            table.add_column(_HEADERS.get(column, column), key=column, width=_COLUMN_WIDTH[column])
         self.load()
 
     def set_filter(self, flt: EventFilter) -> None:
@@ -105,20 +118,20 @@ class PagedEvents(Vertical):
         index = {c: i for i, c in enumerate(page.columns)}
         for row in page.rows:
             cells = [
-                text.cell(
-                    text.short(row[index[c]]) if c == "principal" else row[index[c]],
-                    max_len=_WIDTH.get(c, 40),
+                text.fast_cell(
+                    text.short(row[index[c]]) if c == "principal" else row[index[c]], max_len=_COLUMN_WIDTH[c]
                 )
                 for c in SHOWN
             ]
             if row[index["outcome"]] == "failure":
-                cells[SHOWN.index("outcome")] = Text("failure", style="red")
+                cells[SHOWN.index("outcome")] = Content.styled("failure", "red")
             table.add_row(*cells, key=str(row[index["id"]]))
         more = " · n: next page" if self.newer_exists else ""
-        back = " · b: previous" if self.page_number > 1 else ""
+        back = " · b: previous" if self.page_number != 1 else ""
+        where = f"page {self.page_number}" if self.page_number > 0 else "last pages"
         self.query_one(".pager", Static).update(
             Text(
-                f"page {self.page_number} · {len(page.rows)} events{more}{back} · enter: raw record",
+                f"{where} · {len(page.rows)} events{more}{back} · < / >: first / last · enter: raw record",
                 style="dim",
             )
         )

@@ -320,7 +320,9 @@ class Check:
         n = len(hit)
         what = f"{n} object{'s' if n != 1 else ''}"
         reader = (
-            f"training job {run.job.name}" if run.job is not None else f"training role {short_name(run.reader)}"
+            f"training job {run.job.name}"
+            if run.job is not None
+            else f"training role {short_name(run.reader)}"
         )
         sentence = (
             f"{who} wrote {what} into {w.dataset} on {first_write:%Y-%m-%d %H:%M} UTC, "
