@@ -116,6 +116,7 @@ class PagedEvents(Vertical):
         table = self.query_one(DataTable)
         table.clear()
         index = {c: i for i, c in enumerate(page.columns)}
+        rows = []
         for row in page.rows:
             cells = [
                 text.fast_cell(
@@ -125,7 +126,8 @@ class PagedEvents(Vertical):
             ]
             if row[index["outcome"]] == "failure":
                 cells[SHOWN.index("outcome")] = Content.styled("failure", "red")
-            table.add_row(*cells, key=str(row[index["id"]]))
+            rows.append(cells)
+        table.add_rows(rows)  # one batch: one layout pass (rows are found by position, not key)
         more = " · n: next page" if self.newer_exists else ""
         back = " · b: previous" if self.page_number != 1 else ""
         where = f"page {self.page_number}" if self.page_number > 0 else "last pages"
