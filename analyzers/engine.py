@@ -69,14 +69,17 @@ def analyze(
 ) -> AnalysisReport:
     """Run the analyzers (all, or ``only`` these ids) and store what they find."""
     settings = settings or AnalyzerSettings()
-    chosen = [a for a in registered() if not only or a.meta.id in only]
+    # Discovering analyzers go first and their assets are registered at once, so every other analyzer
+    # sees events already linked to them: the same input on the first run as on every later one.
+    chosen = sorted(
+        (a for a in registered() if not only or a.meta.id in only), key=lambda a: not a.meta.discovers
+    )
     started = now or datetime.now(UTC)
     with store.cursor() as cur:
         data_until = cur.execute("SELECT max(ts) FROM access_events").fetchall()[0][0]
         run_id = int(cur.execute("SELECT nextval('analysis_run_seq')").fetchall()[0][0])
     report = AnalysisReport(run_id=run_id, data_until=data_until)
     fired: list[tuple[Analyzer, Fired]] = []
-    discovered: list[DiscoveredAsset] = []
     params_used: dict[str, dict[str, Any]] = {}
     for analyzer in chosen:
         meta = analyzer.meta
@@ -100,8 +103,10 @@ def analyze(
             continue
         report.results.append(AnalyzerResult(meta.id, "ok", time.perf_counter() - clock, fired=len(results)))
         fired.extend((analyzer, f) for f in results)
-        discovered.extend(ctx.discovered)
-    _store(store, report, fired, discovered, settings, params_used, started)
+        if ctx.discovered:
+            with store.transaction() as cur:
+                _register_discovered(cur, ctx.discovered, report)
+    _store(store, report, fired, settings, params_used, started)
     return report
 
 
@@ -109,7 +114,6 @@ def _store(
     store: Store,
     report: AnalysisReport,
     fired: list[tuple[Analyzer, Fired]],
-    discovered: list[DiscoveredAsset],
     settings: AnalyzerSettings,
     params_used: dict[str, dict[str, Any]],
     started: datetime,
@@ -149,7 +153,6 @@ def _store(
         evidence.extend((fp, "event", i) for i in f.event_ids[:EVIDENCE_CAP])
         evidence.extend((fp, "scan", i) for i in f.scan_ids[:EVIDENCE_CAP])
     with store.transaction() as cur:
-        _register_discovered(cur, discovered, report.run_id, report)
         temp_table(cur, "_fired", _FIRED_COLUMNS, rows)
         temp_table(
             cur, "_evidence", [("fingerprint", "VARCHAR"), ("kind", "VARCHAR"), ("id", "BIGINT")], evidence
@@ -244,15 +247,20 @@ ON CONFLICT (fingerprint) DO UPDATE SET
 """
 
 
-def _register_discovered(
-    cur: Cursor, assets: list[DiscoveredAsset], run_id: int, report: AnalysisReport
-) -> None:
-    """Shadow assets become assets with source 'discovered' (an inventory entry later takes over)."""
+def _register_discovered(cur: Cursor, assets: list[DiscoveredAsset], report: AnalysisReport) -> None:
+    """Shadow assets become assets with source 'discovered' (an inventory entry later takes over).
+
+    A discovered asset inside an inventoried one (model files in a production bucket) inherits its
+    environment and classification: what lies in a production bucket is production data, and the
+    analyzers that judge by sensitivity must not lose sight of it once its events link to the new asset.
+    """
     for asset in {a.asset_id: a for a in assets}.values():
+        container = cur.execute(_CONTAINER, [asset.uri.lower()]).fetchall() if asset.uri else []
+        environment, classification = container[0] if container else (None, None)
         inserted = cur.execute(
-            "INSERT INTO assets (asset_id, kind, name, uri, source, run_id, updated_at) "
-            "VALUES (?, ?, ?, ?, 'discovered', NULL, now()) ON CONFLICT (asset_id) DO NOTHING",
-            [asset.asset_id, asset.kind, asset.name, asset.uri],
+            "INSERT INTO assets (asset_id, kind, name, uri, environment, classification, source, run_id, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?, 'discovered', NULL, now()) ON CONFLICT (asset_id) DO NOTHING",
+            [asset.asset_id, asset.kind, asset.name, asset.uri, environment, classification],
         ).fetchall()
         report.discovered_assets += int(inserted[0][0]) if inserted else 0
         for locator in asset.locators:
@@ -262,6 +270,13 @@ def _register_discovered(
                 "(SELECT 1 FROM asset_locators WHERE asset_id = ? AND locator = ?)",
                 [asset.asset_id, locator.lower(), kind, asset.asset_id, locator.lower()],
             )
-    del run_id
     if assets:
         relink_all(cur)
+
+
+# The inventoried asset whose prefix locator holds a URI (the longest, as linking decides).
+_CONTAINER = """
+SELECT a.environment, a.classification FROM asset_locators l JOIN assets a USING (asset_id)
+WHERE l.kind = 'prefix' AND a.source <> 'discovered' AND starts_with(?, l.locator)
+ORDER BY length(l.locator) DESC, a.asset_id LIMIT 1
+"""

@@ -56,6 +56,8 @@ class AnalyzerMeta:
     frameworks: tuple[str, ...]
     parameters: Mapping[str, Parameter]
     version: int = 1
+    discovers: bool = False
+    """Registers discovered assets: runs before the others, which then see events linked to them."""
 
     def defaults(self) -> dict[str, Any]:
         return {name: p.default for name, p in self.parameters.items()}

@@ -136,6 +136,7 @@ def _meta(path: Path, known_controls: set[str]) -> AnalyzerMeta:
         frameworks=tuple(data["frameworks"]),
         parameters=params,
         version=int(data.get("version", 1)),
+        discovers=bool(data.get("discovers", False)),
     )
 
 
