@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-## Build the sample estate into a fresh database and run the main job on it.
+## Build the sample estate into a fresh database, analyze it and open the workbench on it.
 demo: $(STAMP)
 	rm -rf $(DEMO)
 	$(BIN)/python -m sample_data --out $(DEMO)/estate
@@ -23,6 +23,9 @@ demo: $(STAMP)
 	$(BIN)/mlspm --db $(DEMO)/mlspm.duckdb scan $(DEMO)/estate/models
 	$(BIN)/mlspm --db $(DEMO)/mlspm.duckdb analyze
 	$(BIN)/mlspm --db $(DEMO)/mlspm.duckdb findings --min-severity medium
+	@# In a terminal the workbench opens on the estate; piped or in CI the findings above are the result.
+	@if [ -t 0 ] && [ -t 1 ] && [ -z "$$CI" ]; then $(BIN)/mlspm --db $(DEMO)/mlspm.duckdb; \
+	else echo "Open the workbench with: $(BIN)/mlspm --db $(DEMO)/mlspm.duckdb  (or: make tui)"; fi
 
 ## How well the analyzers find the demo estate's planted incidents (recall, false alarms).
 eval: $(STAMP)

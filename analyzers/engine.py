@@ -22,7 +22,7 @@ from analyzers.registry import analyzers as registered
 from analyzers.settings import AnalyzerSettings
 from mlspm import __version__
 from mlspm.ingest.bulk import temp_table
-from mlspm.ingest.linking import relink_all
+from mlspm.ingest.linking import relink_new_locators
 from mlspm.store import Cursor, Store
 from mlspm.triage import reopen_expired
 
@@ -120,7 +120,9 @@ def _store(
 ) -> None:
     ok_ids = [r.id for r in report.results if r.status == "ok"]
     rows = []
-    evidence: list[tuple[str, str, int]] = []
+    # per finding one row of id lists, unnested in SQL: appending half a million single rows from
+    # Python took longer than the largest analyzer
+    evidence: list[tuple[str, str, list[int]]] = []
     seen: set[str] = set()
     for analyzer, f in fired:
         meta = analyzer.meta
@@ -150,12 +152,14 @@ def _store(
                 rule.label if rule else None,
             )
         )
-        evidence.extend((fp, "event", i) for i in f.event_ids[:EVIDENCE_CAP])
-        evidence.extend((fp, "scan", i) for i in f.scan_ids[:EVIDENCE_CAP])
+        if f.event_ids:
+            evidence.append((fp, "event", list(f.event_ids[:EVIDENCE_CAP])))
+        if f.scan_ids:
+            evidence.append((fp, "scan", list(f.scan_ids[:EVIDENCE_CAP])))
     with store.transaction() as cur:
         temp_table(cur, "_fired", _FIRED_COLUMNS, rows)
         temp_table(
-            cur, "_evidence", [("fingerprint", "VARCHAR"), ("kind", "VARCHAR"), ("id", "BIGINT")], evidence
+            cur, "_evidence", [("fingerprint", "VARCHAR"), ("kind", "VARCHAR"), ("ids", "BIGINT[]")], evidence
         )
         temp_table(cur, "_ran", [("analyzer_id", "VARCHAR")], [(i,) for i in ok_ids])
         report.new = int(
@@ -176,7 +180,7 @@ def _store(
             "AND fingerprint NOT IN (SELECT fingerprint FROM _fired)"
         )
         cur.execute("DELETE FROM finding_evidence WHERE fingerprint IN (SELECT fingerprint FROM _fired)")
-        cur.execute("INSERT INTO finding_evidence SELECT * FROM _evidence")
+        cur.execute("INSERT INTO finding_evidence SELECT fingerprint, kind, unnest(ids) FROM _evidence")
         report.reopened = reopen_expired(cur, started)
         for name in ("_fired", "_evidence", "_ran"):
             cur.execute(f"DROP TABLE {name}")
@@ -254,6 +258,7 @@ def _register_discovered(cur: Cursor, assets: list[DiscoveredAsset], report: Ana
     environment and classification: what lies in a production bucket is production data, and the
     analyzers that judge by sensitivity must not lose sight of it once its events link to the new asset.
     """
+    new_locators: list[tuple[str, str]] = []
     for asset in {a.asset_id: a for a in assets}.values():
         container = cur.execute(_CONTAINER, [asset.uri.lower()]).fetchall() if asset.uri else []
         environment, classification = container[0] if container else (None, None)
@@ -265,13 +270,15 @@ def _register_discovered(cur: Cursor, assets: list[DiscoveredAsset], report: Ana
         report.discovered_assets += int(inserted[0][0]) if inserted else 0
         for locator in asset.locators:
             kind = "prefix" if locator.endswith("/") else "exact"
-            cur.execute(
+            added = cur.execute(
                 "INSERT INTO asset_locators SELECT ?, ?, ?, NULL WHERE NOT EXISTS "
                 "(SELECT 1 FROM asset_locators WHERE asset_id = ? AND locator = ?)",
                 [asset.asset_id, locator.lower(), kind, asset.asset_id, locator.lower()],
-            )
-    if assets:
-        relink_all(cur)
+            ).fetchall()
+            if added and added[0][0]:
+                new_locators.append((locator.lower(), kind))
+    # Nothing new (every later analysis of the same data): nothing to relink.
+    relink_new_locators(cur, new_locators)
 
 
 # The inventoried asset whose prefix locator holds a URI (the longest, as linking decides).

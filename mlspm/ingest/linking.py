@@ -85,6 +85,29 @@ def link_runs(cur: Cursor, ctxs: Sequence[LoadContext]) -> None:
         cur.execute(_LINK_SCANS.format(run_filter="AND s2.run_id BETWEEN ? AND ?"), [first, last])
 
 
+# Only events a new locator can match: its exact resource, or any resource in a new prefix's bucket/host.
+_NEW_LOCATOR_SCOPE = """
+AND (lower(e2.resource) IN (SELECT locator FROM _new_locators WHERE kind = 'exact')
+     OR split_part(lower(e2.resource), '/', 3)
+        IN (SELECT split_part(locator, '/', 3) FROM _new_locators WHERE kind = 'prefix'))
+"""
+
+
+def relink_new_locators(cur: Cursor, locators: Sequence[tuple[str, str]]) -> None:
+    """Link again after adding ``locators`` (locator, kind): only the events they can match, all scans.
+
+    Adding a locator can only move rows it matches, so a few discovered assets do not cost a pass
+    over every event in the database.
+    """
+    if not locators:
+        return
+    cur.execute("CREATE OR REPLACE TEMP TABLE _new_locators (locator VARCHAR, kind VARCHAR)")
+    cur.executemany("INSERT INTO _new_locators VALUES (?, ?)", [list(x) for x in locators])
+    cur.execute(_LINK_EVENTS.format(run_filter=_NEW_LOCATOR_SCOPE))
+    cur.execute(_LINK_SCANS.format(run_filter=""))
+    cur.execute("DROP TABLE _new_locators")
+
+
 def relink_all(cur: Cursor) -> None:
     """Re-evaluate every event and scan result against every locator (after locators changed)."""
     cur.execute(_LINK_EVENTS.format(run_filter=""))

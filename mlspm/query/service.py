@@ -24,6 +24,7 @@ from mlspm.query.model import (
     SqlResult,
     Timeline,
 )
+from mlspm.query.search import parse as search_expression
 from mlspm.store import Store
 from mlspm.triage import Change, set_status
 
@@ -122,33 +123,14 @@ class QueryService:
         descending: bool = True,
         group_filter: dict[str, Any] | None = None,
     ) -> list[Finding]:
-        """Findings matching the filter, a free-text search and a pivot group's values, sorted."""
+        """Findings matching the filter, a search expression (see `search.parse`) and a pivot group, sorted."""
         if sort not in SORT_COLUMNS:
             raise ValueError(f"cannot sort by {sort!r}")
         with self.store.cursor() as cur:
             rows = query_findings(cur, flt)
         if search:
-            needle = search.lower()
-            rows = [
-                f
-                for f in rows
-                if needle
-                in " ".join(
-                    str(v)
-                    for v in (
-                        f.summary,
-                        f.principal,
-                        f.asset_id,
-                        f.resource,
-                        f.analyzer_id,
-                        f.title,
-                        f.fingerprint,
-                        f.assignee,
-                        f.note,
-                    )
-                    if v
-                ).lower()
-            ]
+            keep = search_expression(search)
+            rows = [f for f in rows if keep(f)]
         for column, value in (group_filter or {}).items():
             if column not in PIVOT_COLUMNS:
                 raise ValueError(f"cannot group by {column!r}")

@@ -268,3 +268,22 @@ async def test_group_events_by_a_column_and_narrow_to_a_value(tui_app):
         narrowed = tui_app.screen
         assert isinstance(narrowed, UsageScreen) and narrowed.flt.source_ip == top_value
         assert sum(n for _, n in narrowed.query_one("#timeline").last.points) == top_count
+
+
+async def test_filter_expression_narrows_and_a_bad_one_says_why(tui_app):
+    async with tui_app.run_test(size=SIZE) as pilot:
+        screen = await _findings(pilot)
+        everything = len(screen.rows)
+        await pilot.press("slash")
+        await pilot.press(*"severity>=high")
+        await pilot.press("enter")
+        await _settle(pilot)
+        assert screen.rows and len(screen.rows) < everything
+        assert all(f.severity in ("high", "critical") for f in screen.rows)
+        await pilot.press("slash")
+        box = screen.query_one("#filter")
+        box.value = "severity>=urgent"
+        await pilot.press("enter")
+        await _settle(pilot)
+        status = str(screen.query_one("#status").render())
+        assert "unknown severity 'urgent'" in status

@@ -110,7 +110,10 @@ class FindingsScreen(BaseScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
         yield Input(
-            placeholder="filter: text in the finding, principal, asset… (enter to apply, esc to clear)",
+            placeholder=(
+                "filter: words, severity>=high, status:open, category:…, principal:…, asset:…, "
+                "-analyzer:… (enter; esc clears)"
+            ),
             id="filter",
             classes="hidden",
         )

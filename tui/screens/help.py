@@ -22,6 +22,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("g", "back to the overview"),
             ("f", "findings"),
             ("A", "assets"),
+            ("E", "all events: timeline, pages, pivot"),
             (":", "SQL console"),
             ("q", "quit (the terminal is restored)"),
         ),
@@ -30,7 +31,8 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     (
         "Findings",
         (
-            ("/", "filter by text (esc clears)"),
+            ("/", "filter: words, severity>=high, status:open, category:…, principal:…, asset:…"),
+            ("", 'analyzer:…, assignee:…; -term excludes; "quoted words" (esc clears)'),
             ("s", "sort by the column under the cursor (again: reverse)"),
             ("p", "pivot: group by the column under the cursor, or the key columns"),
             ("k", "make the column a key column (two: a two-way pivot)"),
@@ -57,7 +59,8 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         (
             ("d", "hour or day buckets"),
             ("j / J / i", "jump to the row's principal / asset / address"),
-            ("n / b", "pages of raw events"),
+            ("n / b  < / >", "next / previous, first / last page of raw events"),
+            ("p", "group the events by the column under the cursor"),
         ),
     ),
     ("SQL console", (("ctrl+r", "run"), ("ctrl+c", "cancel the running query"))),

@@ -9,19 +9,19 @@ WITH sensitive AS (
     WHERE environment = 'prod'
        OR regexp_matches(lower(coalesce(classification, '')), 'confidential|restricted|secret|pii|sensitive')
 ),
-raw_touches AS (
+touch_hours AS (
+    -- The hours each principal touched a sensitive asset, aggregated at once: the rows themselves are
+    -- fetched again only for the hours judged off (materializing millions of wide rows cost 2x more).
     -- Hours are epoch(ts) // 3600: date_trunc / hour() on TIMESTAMPTZ go through ICU and cost ~20x more.
-    SELECT id, ts, principal, principal_type, asset_id, action, source_ip, epoch(ts)::BIGINT // 3600 AS hidx
+    SELECT principal, principal_type, epoch(ts)::BIGINT // 3600 AS hidx
     FROM access_events
     WHERE asset_id IN (SELECT asset_id FROM sensitive) AND principal IS NOT NULL
+    GROUP BY ALL
 ),
 people AS (
     -- is_human once per distinct principal, not once per row
-    SELECT principal FROM (SELECT DISTINCT principal, principal_type FROM raw_touches)
+    SELECT principal FROM (SELECT DISTINCT principal, principal_type FROM touch_hours)
     GROUP BY principal HAVING bool_or(is_human(principal, principal_type))
-),
-touches AS (
-    SELECT t.* EXCLUDE (principal_type) FROM raw_touches t JOIN people p ON p.principal = t.principal
 ),
 slots AS (
     -- every active hour of those people: day = hidx // 24, hour of day = hidx % 24, and the ISO weekday
@@ -70,7 +70,7 @@ judged AS (
            tot.slots - d.slots AS other_slots,
            coalesce(w.days, 0) - CASE WHEN d.weekend THEN 1 ELSE 0 END AS other_weekend_days,
            coalesce(ba.days3, 0) - coalesce(bd.n3, 0) AS band_slots
-    FROM (SELECT DISTINCT principal, hidx FROM touches) t
+    FROM (SELECT DISTINCT t.principal, t.hidx FROM touch_hours t JOIN people p ON p.principal = t.principal) t
     JOIN totals tot ON tot.principal = t.principal
     JOIN day_totals dt ON dt.principal = t.principal
     JOIN per_day d ON d.principal = t.principal AND d.day = t.hidx // 24
@@ -96,10 +96,11 @@ usual AS (
     GROUP BY h.principal
 ),
 evidence AS (
-    SELECT t.*, o.learned, o.deep, o.other_weekend_days, o.other_days
-    FROM off o
-    JOIN touches t ON t.principal = o.principal AND t.hidx = o.hidx
-    WHERE o.outside
+    SELECT e.id, e.ts, e.principal, e.asset_id, e.action, e.source_ip,
+           o.learned, o.deep, o.other_weekend_days, o.other_days
+    FROM access_events e
+    JOIN off o ON o.principal = e.principal AND o.hidx = epoch(e.ts)::BIGINT // 3600
+    WHERE o.outside AND e.asset_id IN (SELECT asset_id FROM sensitive)
 ),
 addresses AS (
     -- Who used each address of the evidence, and since when (events up to the latest evidence).
