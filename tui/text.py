@@ -60,21 +60,28 @@ def fast_cell(value: Any, *, max_len: int | None = 120, style: str = "") -> Cont
     return Content.styled(text, style)
 
 
-def severity(value: str) -> Content:
-    return Content.styled(f"{SEVERITY_ICON.get(value, '')}{value}", SEVERITY_STYLE.get(value, ""))
-
-
-def status(value: str) -> Content:
-    return Content.styled(value, STATUS_STYLE.get(value, ""))
-
-
-def severity_text(value: str) -> Text:
-    """The severity badge as Rich Text, for paragraphs (tables use :func:`severity`)."""
+def severity(value: str) -> Text:
+    """The severity badge (icon and name) as a cell that sizes its column."""
     return Text(f"{SEVERITY_ICON.get(value, '')}{value}", style=SEVERITY_STYLE.get(value, ""))
 
 
-def status_text(value: str) -> Text:
+def status(value: str) -> Text:
+    """The triage status as a cell that sizes its column."""
     return Text(value, style=STATUS_STYLE.get(value, ""))
+
+
+def fast_severity(value: str) -> Content:
+    """:func:`severity` as ``Content`` (not measured): only for columns with a fixed width."""
+    return Content.styled(f"{SEVERITY_ICON.get(value, '')}{value}", SEVERITY_STYLE.get(value, ""))
+
+
+def fast_status(value: str) -> Content:
+    """:func:`status` as ``Content`` (not measured): only for columns with a fixed width."""
+    return Content.styled(value, STATUS_STYLE.get(value, ""))
+
+
+severity_text = severity
+status_text = status
 
 
 def para(*parts: tuple[str, str] | str) -> Text:

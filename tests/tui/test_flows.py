@@ -67,7 +67,7 @@ async def test_triage_one_finding_from_its_detail(tui_app):
         await _settle(pilot, 0.3)
         modal = tui_app.screen
         assert isinstance(modal, TriageModal)
-        modal.query_one("#status", Select).value = modal.query_one("#status", Select).value.__class__(
+        modal.query_one("#triage-status", Select).value = modal.query_one("#triage-status", Select).value.__class__(
             "confirmed"
         )
         await pilot.click("#note")
@@ -90,7 +90,7 @@ async def test_bulk_triage_of_marked_rows(tui_app):
         await _settle(pilot, 0.3)
         modal = tui_app.screen
         assert isinstance(modal, TriageModal)
-        modal.query_one("#status", Select).value = modal.query_one("#status", Select).value.__class__(
+        modal.query_one("#triage-status", Select).value = modal.query_one("#triage-status", Select).value.__class__(
             "resolved"
         )
         await pilot.click("#apply")

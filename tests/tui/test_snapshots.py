@@ -47,3 +47,13 @@ def test_finding_detail(snap_compare, tui_app):
 
 def test_pivot_by_category(snap_compare, tui_app):
     assert snap_compare(tui_app, terminal_size=SIZE, run_before=_open_pivot)
+
+
+async def _open_triage(pilot: Pilot) -> None:
+    await _open_finding(pilot)
+    await pilot.press("t")
+    await _ready(pilot)
+
+
+def test_triage_form(snap_compare, tui_app):
+    assert snap_compare(tui_app, terminal_size=SIZE, run_before=_open_triage)

@@ -185,8 +185,8 @@ class FindingsScreen(BaseScreen):
         )
         return [
             mark,
-            text.severity(f.severity),
-            text.status(f.status),
+            text.fast_severity(f.severity),
+            text.fast_status(f.status),
             summary,
             text.fast_cell(text.short(f.principal), max_len=_WIDTH["principal"]),
             text.fast_cell(f.asset_id, max_len=_WIDTH["asset_id"]),

@@ -45,7 +45,7 @@ class TriageModal(ModalScreen[TriageRequest | None]):
                 [(s.value, s) for s in TriageStatus],
                 value=self.current or TriageStatus.INVESTIGATING,
                 allow_blank=False,
-                id="status",
+                id="triage-status",
             )
             yield Input(placeholder="assignee (optional)", id="assignee")
             yield Input(placeholder="note: why (required to accept a risk)", id="note")
@@ -65,7 +65,7 @@ class TriageModal(ModalScreen[TriageRequest | None]):
         self.action_apply()
 
     def action_apply(self) -> None:
-        status = self.query_one("#status", Select).value
+        status = self.query_one("#triage-status", Select).value
         note = self.query_one("#note", Input).value.strip() or None
         assignee = self.query_one("#assignee", Input).value.strip() or None
         raw = self.query_one("#expires", Input).value.strip()

@@ -73,10 +73,13 @@ class OverviewScreen(BaseScreen):
         news.append(f"{total_open:,} open findings", style="bold")
         if o.latest_run_at:
             news.append(f" · last analysis {o.latest_run_at:%Y-%m-%d %H:%M} UTC")
-            news.append(
-                f" · {o.new_since_previous:,} new since the previous run",
-                style="bold yellow" if o.new_since_previous else "",
-            )
+            if o.previous_run_at is None:
+                news.append(" · the first analysis: every finding is new")
+            else:
+                news.append(
+                    f" · {o.new_since_previous:,} new since the previous run ({o.previous_run_at:%Y-%m-%d %H:%M})",
+                    style="bold yellow" if o.new_since_previous else "",
+                )
         else:
             news.append(" · not analyzed yet: run `mlspm analyze`", style="yellow")
         news.append(f"\n{o.events:,} access events")
@@ -90,7 +93,9 @@ class OverviewScreen(BaseScreen):
             table = self.query_one(f"#{table_id}", DataTable)
             table.clear()
             for name, count, worst in rows:
-                table.add_row(text.cell(name, max_len=70), text.cell(count), text.severity(worst), key=name)
+                # half a screen wide: the readable tail of an ARN (the row key keeps the full name)
+                label = text.short(name) if table_id == "principals" else name
+                table.add_row(text.cell(label, max_len=52), text.cell(count), text.severity(worst), key=name)
         counts = sorted(n for _, n in o.activity_per_day) or [0]
         self.query_one("#activity", Histogram).show(
             Timeline(
