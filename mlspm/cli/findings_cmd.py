@@ -118,7 +118,7 @@ def findings(
         )
     out.print(table)
     out.print(
-        f"{len(rows)} findings · `mlspm finding FP` shows one with its evidence · "
+        f"{len(rows)} finding{'' if len(rows) == 1 else 's'} · `mlspm finding FP` shows one with its evidence · "
         "`mlspm triage FP --status ...` records a decision"
     )
 

@@ -67,9 +67,9 @@ async def test_triage_one_finding_from_its_detail(tui_app):
         await _settle(pilot, 0.3)
         modal = tui_app.screen
         assert isinstance(modal, TriageModal)
-        modal.query_one("#triage-status", Select).value = modal.query_one("#triage-status", Select).value.__class__(
-            "confirmed"
-        )
+        modal.query_one("#triage-status", Select).value = modal.query_one(
+            "#triage-status", Select
+        ).value.__class__("confirmed")
         await pilot.click("#note")
         await pilot.press(*"seen it")
         await pilot.click("#apply")
@@ -90,9 +90,9 @@ async def test_bulk_triage_of_marked_rows(tui_app):
         await _settle(pilot, 0.3)
         modal = tui_app.screen
         assert isinstance(modal, TriageModal)
-        modal.query_one("#triage-status", Select).value = modal.query_one("#triage-status", Select).value.__class__(
-            "resolved"
-        )
+        modal.query_one("#triage-status", Select).value = modal.query_one(
+            "#triage-status", Select
+        ).value.__class__("resolved")
         await pilot.click("#apply")
         await _settle(pilot)
         assert [r[0] for r in _triage_rows(tui_app)] == ["resolved"] * count
