@@ -24,3 +24,12 @@ CREATE OR REPLACE TEMP MACRO is_human(p, ptype) AS
 
 -- "1,234" for summaries.
 CREATE OR REPLACE TEMP MACRO fmt_int(n) AS format('{:,}', n::BIGINT);
+
+-- Is this source address a place on the internet? An IPv4/IPv6 literal outside private, loopback,
+-- link-local and carrier-grade NAT ranges: a fresh private address is another host of one's own
+-- network (a new serving instance), and a service name such as 'AWS Internal' is no place at all.
+CREATE OR REPLACE TEMP MACRO is_public_address(ip) AS
+    (regexp_full_match(ip, '\d{1,3}(\.\d{1,3}){3}')
+     AND NOT regexp_full_match(ip,
+             '(10|127)\..*|192\.168\..*|172\.(1[6-9]|2\d|3[01])\..*|169\.254\..*|100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\..*'))
+    OR (ip LIKE '%:%' AND NOT regexp_matches(lower(ip), '^(f[cd]|fe80|::1$)'));

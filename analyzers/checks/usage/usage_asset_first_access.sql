@@ -76,10 +76,7 @@ judged AS (
            coalesce(own.first_seen > f.first_ts - INTERVAL 24 HOUR, true) AS new_ip,
            -- only a public IP address is a new place (a fresh private address is another host of one's
            -- own network; 'AWS Internal' and the like are no place at all)
-           (regexp_full_match(f.first_ip, '\d{1,3}(\.\d{1,3}){3}')
-            AND NOT regexp_full_match(f.first_ip,
-                    '(10|127)\..*|192\.168\..*|172\.(1[6-9]|2\d|3[01])\..*|169\.254\..*|100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\..*')
-            OR (f.first_ip LIKE '%:%' AND NOT regexp_matches(lower(f.first_ip), '^(f[cd]|fe80|::1$)'))) AS public_ip,
+           is_public_address(f.first_ip) AS public_ip,
            (SELECT count(*) FROM addresses o
             WHERE o.source_ip = f.first_ip AND o.identity <> f.identity AND o.first_seen < f.first_ts) AS shared_by
     FROM fresh f

@@ -210,10 +210,7 @@ novel AS (
            NOT coalesce(bool_or(a.identity = x.identity AND a.first_seen <= x.at - INTERVAL 24 HOUR), false)
            AND count(a.identity) FILTER (WHERE a.identity <> x.identity AND a.first_seen < x.at)
                < $known_address_principals
-           AND (regexp_full_match(x.source_ip, '\d{1,3}(\.\d{1,3}){3}')
-                AND NOT regexp_full_match(x.source_ip,
-                        '(10|127)\..*|192\.168\..*|172\.(1[6-9]|2\d|3[01])\..*|169\.254\..*|100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\..*')
-                OR (x.source_ip LIKE '%:%' AND NOT regexp_matches(lower(x.source_ip), '^(f[cd]|fe80|::1$)')))
+           AND is_public_address(x.source_ip)
                AS is_new
     FROM (SELECT DISTINCT identity, source_ip, key_start AS at FROM evidence WHERE source_ip IS NOT NULL) x
     LEFT JOIN addresses a ON a.source_ip = x.source_ip
