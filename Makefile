@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 DEMO   := build/demo
 export MLSPM_DB ?= $(DEMO)/mlspm.duckdb
 
-.PHONY: demo test test-slow check bench venv clean sample fmt eval smoke tui
+.PHONY: demo test test-slow check bench venv clean sample fmt eval smoke tui report-png
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,3 +65,16 @@ bench: $(STAMP)
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache
+
+## The HTML report of the demo estate, rendered to build/report/report.png by headless Chromium.
+report-png: $(STAMP)
+	test -f $(DEMO)/mlspm.duckdb || CI=1 $(MAKE) demo
+	mkdir -p build/report
+	$(BIN)/mlspm --db $(DEMO)/mlspm.duckdb report --format html -o build/report/report.html
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+		else echo "chromium is missing: install it with 'sudo apt-get install chromium'" >&2; exit 1; fi; \
+	fi
+	chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,4000 \
+		--screenshot=build/report/report.png file://$(CURDIR)/build/report/report.html
+	@echo "wrote build/report/report.png (from build/report/report.html)"

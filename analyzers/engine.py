@@ -12,6 +12,7 @@ import hashlib
 import json
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -81,13 +82,17 @@ def analyze(
     report = AnalysisReport(run_id=run_id, data_until=data_until)
     fired: list[tuple[Analyzer, Fired]] = []
     params_used: dict[str, dict[str, Any]] = {}
+    runnable: list[tuple[Analyzer, dict[str, Any]]] = []
     for analyzer in chosen:
-        meta = analyzer.meta
-        if not settings.enabled(meta):
-            report.results.append(AnalyzerResult(meta.id, "disabled"))
+        if not settings.enabled(analyzer.meta):
+            report.results.append(AnalyzerResult(analyzer.meta.id, "disabled"))
             continue
-        params = settings.params(meta)
-        params_used[meta.id] = params
+        params_used[analyzer.meta.id] = settings.params(analyzer.meta)
+        runnable.append((analyzer, params_used[analyzer.meta.id]))
+
+    _Outcome = tuple[AnalyzerResult, list[Fired], list[DiscoveredAsset]]
+
+    def run_one(analyzer: Analyzer, params: dict[str, Any]) -> _Outcome:
         clock = time.perf_counter()
         try:
             with store.cursor() as cur:
@@ -95,17 +100,29 @@ def analyze(
                 ctx = AnalyzerContext(cur=cur, params=params, data_until=data_until)
                 results = list(analyzer.run(ctx))
         except Exception as exc:  # one analyzer's failure is recorded; the others still run
-            report.results.append(
-                AnalyzerResult(
-                    meta.id, "error", time.perf_counter() - clock, error=f"{type(exc).__name__}: {exc}"
-                )
-            )
-            continue
-        report.results.append(AnalyzerResult(meta.id, "ok", time.perf_counter() - clock, fired=len(results)))
+            error = f"{type(exc).__name__}: {exc}"
+            return AnalyzerResult(analyzer.meta.id, "error", time.perf_counter() - clock, error=error), [], []
+        seconds = time.perf_counter() - clock
+        return AnalyzerResult(analyzer.meta.id, "ok", seconds, fired=len(results)), results, ctx.discovered
+
+    def record(analyzer: Analyzer, outcome: _Outcome) -> None:
+        result, results, discovered = outcome
+        report.results.append(result)
         fired.extend((analyzer, f) for f in results)
-        if ctx.discovered:
+        if discovered:
             with store.transaction() as cur:
-                _register_discovered(cur, ctx.discovered, report)
+                _register_discovered(cur, discovered, report)
+
+    first = [(a, p) for a, p in runnable if a.meta.discovers]
+    rest = [(a, p) for a, p in runnable if not a.meta.discovers]
+    for analyzer, params in first:
+        record(analyzer, run_one(analyzer, params))
+    # The others only read, each on its own cursor: two at a time keep both cores busy through the
+    # single-threaded stretches of each query and the Python analyzers. Results keep registry order.
+    with ThreadPoolExecutor(max_workers=max(1, settings.workers)) as pool:
+        outcomes = list(pool.map(lambda job: run_one(*job), rest))
+    for (analyzer, _params), outcome in zip(rest, outcomes, strict=True):
+        record(analyzer, outcome)
     _store(store, report, fired, settings, params_used, started)
     return report
 

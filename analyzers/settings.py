@@ -59,6 +59,8 @@ class AnalyzerSettings:
     source: Path | None = None
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     suppressions: list[Suppression] = field(default_factory=list)
+    workers: int = 2
+    """Analyzers run at once (each on its own cursor; the discovering ones always run first, alone)."""
 
     def enabled(self, meta: AnalyzerMeta) -> bool:
         return bool(self.overrides.get(meta.id, {}).get("enabled", True))

@@ -89,7 +89,7 @@ def cli(ctx: click.Context, db: Path | None, settings: Path | None) -> None:
 
 
 def _register() -> None:
-    from mlspm.cli import analyze_cmd, findings_cmd, ingest_cmd, scan_cmd, stats_cmd, triage_cmd
+    from mlspm.cli import analyze_cmd, findings_cmd, ingest_cmd, report_cmd, scan_cmd, stats_cmd, triage_cmd
 
     cli.add_command(ingest_cmd.ingest)
     cli.add_command(ingest_cmd.formats)
@@ -101,6 +101,7 @@ def _register() -> None:
     cli.add_command(findings_cmd.findings)
     cli.add_command(findings_cmd.finding)
     cli.add_command(triage_cmd.triage)
+    cli.add_command(report_cmd.report)
 
 
 _register()

@@ -200,12 +200,14 @@ class FindingsScreen(BaseScreen):
         self.counts = counts
         table = self.query_one("#table", DataTable)
         table.clear(columns=True)
-        for column in self.pivot_columns:
-            table.add_column(column, key=column)
-        table.add_column("findings", key="count")
-        table.add_column("open", key="open")
-        table.add_column("worst", key="worst")
-        table.add_column("", key="bar")
+        # widths from the values themselves: the first paint is final (no measuring on idle)
+        for n, column in enumerate(self.pivot_columns):
+            longest = max((len(text.printable(c.key[n], max_len=60)) for c in counts), default=0)
+            table.add_column(column, key=column, width=max(len(column), longest))
+        table.add_column("findings", key="count", width=8)
+        table.add_column("open", key="open", width=6)
+        table.add_column("worst", key="worst", width=12)
+        table.add_column("", key="bar", width=30)
         top = max((c.count for c in counts), default=1)
         for i, c in enumerate(counts):
             cells: list[Content | Text] = [text.cell(v, max_len=60) for v in c.key]

@@ -20,6 +20,9 @@ from tui.widgets.histogram import Histogram
 _SEVERITIES = ["critical", "high", "medium", "low", "info"]
 
 
+_NAME_WIDTH = 52  # half a 160-column screen, less the counts
+
+
 class OverviewScreen(BaseScreen):
     crumb = ""
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -53,7 +56,10 @@ class OverviewScreen(BaseScreen):
     def on_mount(self) -> None:
         for table_id in ("assets", "principals"):
             table = self.query_one(f"#{table_id}", DataTable)
-            table.add_columns("", "open", "worst")
+            # fixed widths: nothing to measure, so the first paint already has its final layout
+            table.add_column("", width=_NAME_WIDTH)
+            table.add_column("open", width=5)
+            table.add_column("worst", width=12)
         self.refresh_crumbs()
         self.action_reload()
 
@@ -95,7 +101,9 @@ class OverviewScreen(BaseScreen):
             for name, count, worst in rows:
                 # half a screen wide: the readable tail of an ARN (the row key keeps the full name)
                 label = text.short(name) if table_id == "principals" else name
-                table.add_row(text.cell(label, max_len=52), text.cell(count), text.severity(worst), key=name)
+                table.add_row(
+                    text.cell(label, max_len=_NAME_WIDTH), text.cell(count), text.severity(worst), key=name
+                )
         counts = sorted(n for _, n in o.activity_per_day) or [0]
         self.query_one("#activity", Histogram).show(
             Timeline(
