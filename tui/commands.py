@@ -70,7 +70,13 @@ class MlspmCommands(Provider):
                 )
         export = getattr(screen, "action_export", None)
         if export is not None:
-            cmds.append(("export: findings report", "write the findings shown (CSV or JSON)", export))
+            cmds.append(
+                (
+                    "export: findings report",
+                    "the findings shown as a report: HTML, Markdown, CSV, JSON, SARIF or OCSF",
+                    export,
+                )
+            )
         return cmds
 
     async def discover(self) -> Hits:

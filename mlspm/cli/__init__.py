@@ -26,6 +26,7 @@ scan model files for unsafe code, and look at what you have.
   mlspm analyze                            run the analyzers: model theft, poisoning, supply chain, posture
   mlspm findings --min-severity high       list findings; `mlspm finding FP` shows one with its evidence
   mlspm triage FP --status confirmed       record a triage decision (with history)
+  mlspm report --format html -o r.html     the triage report: html, md, csv, json, sarif, ocsf
 
 The database is --db FILE, else ${DB_ENV_VAR}, else {default_db_path()}.
 """

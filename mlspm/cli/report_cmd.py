@@ -33,29 +33,9 @@ _FORMAT_NAME = {
 
 def catalog() -> tuple[dict[str, RuleInfo], dict[str, FrameworkInfo]]:
     """The analyzer pack and framework crosswalks as the report needs them (only the CLI reads analyzers)."""
-    from analyzers.registry import analyzers, frameworks
+    from analyzers.catalog import report_catalog
 
-    rules = {
-        a.meta.id: RuleInfo(
-            id=a.meta.id,
-            title=a.meta.title,
-            category=a.meta.category,
-            severity=a.meta.severity.value,
-            description=a.meta.description,
-            risk=a.meta.risk,
-            remediation=a.meta.remediation,
-            references=tuple(a.meta.references),
-            frameworks=tuple(a.meta.frameworks),
-            version=a.meta.version,
-            parameters=a.meta.defaults(),
-        )
-        for a in analyzers()
-    }
-    fws = {
-        fw.id: FrameworkInfo(fw.id, fw.name, fw.version, {c.id: c.title for c in fw.controls})
-        for fw in frameworks().values()
-    }
-    return rules, fws
+    return report_catalog()
 
 
 def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from mlspm.enums import TriageStatus
@@ -25,6 +26,7 @@ from mlspm.query.model import (
     Timeline,
 )
 from mlspm.query.search import parse as search_expression
+from mlspm.report import FrameworkInfo, RuleInfo, write_report
 from mlspm.store import Store
 from mlspm.triage import Change, set_status
 
@@ -182,6 +184,18 @@ class QueryService:
         """(scanned_at, scanner, target, member, severity, operator, message) rows behind a finding."""
         with self.store.cursor() as cur:
             return evidence_scans(cur, fingerprint, limit)
+
+    def write_report(
+        self,
+        fmt: str,
+        path: Path,
+        fingerprints: Sequence[str],
+        rules: Mapping[str, RuleInfo],
+        frameworks: Mapping[str, FrameworkInfo] | None = None,
+    ) -> int:
+        """Write these findings as a report (any of ``mlspm.report.FORMATS``); returns how many."""
+        flt = FindingFilter(fingerprints=tuple(fingerprints), include_inactive=True)
+        return write_report(self.store, fmt, path, flt, rules, frameworks)
 
     def triage_history(self, fingerprint: str) -> list[tuple[Any, ...]]:
         with self.store.cursor() as cur:

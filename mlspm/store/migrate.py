@@ -30,10 +30,12 @@ def available() -> list[Migration]:
 
 
 def applied(con: duckdb.DuckDBPyConnection) -> set[int]:
-    con.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
-    )
+    """The versions already applied (reads only, so a read-only open can ask too)."""
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'schema_migrations'"
+    ).fetchall()[0][0]
+    if not exists:
+        return set()
     return {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
 
 
@@ -45,6 +47,11 @@ def pending(con: duckdb.DuckDBPyConnection) -> list[Migration]:
 def migrate(con: duckdb.DuckDBPyConnection) -> list[Migration]:
     """Apply every pending migration, each in its own transaction; returns those applied."""
     todo = pending(con)
+    if todo:
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+        )
     for migration in todo:
         con.execute("BEGIN TRANSACTION")
         try:

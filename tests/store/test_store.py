@@ -102,3 +102,14 @@ def test_error_classes():
     assert issubclass(DatabaseLockedError, StoreError)
     err = StoreError("m", hint="h")
     assert (str(err), err.hint) == ("m", "h")
+
+
+def test_a_migrated_database_opens_read_only_and_refuses_writes(tmp_path):
+    db = tmp_path / "m.duckdb"
+    with Store(db) as store, store.cursor() as cur:
+        cur.execute("INSERT INTO rejects VALUES (1, 'f', 1, 'line', 'r', 'x', 1)")
+    with Store(db, read_only=True) as store:
+        with store.cursor() as cur:
+            assert cur.execute("SELECT count(*) FROM rejects").fetchall() == [(1,)]
+        with pytest.raises(StoreError, match="read-only"), store.cursor() as cur:
+            cur.execute("DELETE FROM rejects")

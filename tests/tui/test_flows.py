@@ -187,24 +187,33 @@ async def test_sql_console_reads_and_refuses_writes(tui_app):
 async def test_export_the_findings_shown(tui_app, tmp_path):
     async with tui_app.run_test(size=SIZE) as pilot:
         screen = await _findings(pilot)
-        await pilot.press("e")
-        await _settle(pilot, 0.3)
-        modal = tui_app.screen
-        assert isinstance(modal, ExportModal)
-        target = tmp_path / "out.csv"
-        modal.query_one("#path").value = str(target)
-        await pilot.click("#export")
-        await _settle(pilot)
-        rows = list(csv.DictReader(target.open()))
-        assert len(rows) == len(screen.rows)
-        await pilot.press("e")
-        await _settle(pilot, 0.3)
-        modal = tui_app.screen
-        modal.query_one("#format", Select).value = "json"
-        modal.query_one("#path").value = str(tmp_path / "out.json")
-        await pilot.click("#export")
-        await _settle(pilot)
-        assert len(json.loads((tmp_path / "out.json").read_text())) == len(screen.rows)
+        shown = {f.fingerprint for f in screen.rows}
+
+        async def export(fmt: str, name: str) -> Path:
+            await pilot.press("e")
+            await _settle(pilot, 0.3)
+            modal = tui_app.screen
+            assert isinstance(modal, ExportModal)
+            modal.query_one("#format", Select).value = fmt
+            await _settle(pilot, 0.1)
+            assert modal.query_one("#path").value.endswith(
+                {"md": ".md", "ocsf": ".ocsf.jsonl"}.get(fmt, f".{fmt}")
+            )
+            modal.query_one("#path").value = str(tmp_path / name)
+            await pilot.click("#export")
+            await _settle(pilot)
+            return tmp_path / name
+
+        page = (await export("html", "report.html")).read_text()
+        assert page.startswith("<!DOCTYPE html>") and all(fp in page for fp in shown)
+        rows = list(csv.DictReader((await export("csv", "out.csv")).open()))
+        assert {r["fingerprint"] for r in rows} == shown
+        report = json.loads((await export("json", "out.json")).read_text())
+        assert {f["fingerprint"] for f in report["findings"]} == shown
+        sarif = json.loads((await export("sarif", "out.sarif")).read_text())
+        assert len(sarif["runs"][0]["results"]) == len(shown)
+        lines = (await export("ocsf", "out.ocsf.jsonl")).read_text().splitlines()
+        assert {json.loads(line)["finding_info"]["uid"] for line in lines} == shown
 
 
 async def test_hostile_text_from_logs_is_shown_as_text(tui_app):

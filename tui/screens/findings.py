@@ -378,22 +378,30 @@ class FindingsScreen(BaseScreen):
             self.mapp.open_asset(f.asset_id)
 
     def action_export(self) -> None:
-        from mlspm.export.findings import FORMATS
+        from mlspm.report import FORMATS, SUFFIX
 
         rows = [f for f in self.rows if f.fingerprint in self.marked] or self.rows
-        default = Path.cwd() / f"mlspm-findings-{datetime.now(UTC):%Y%m%d-%H%M}.csv"
-        self.app.push_screen(ExportModal(len(rows), default, FORMATS), lambda r: self._export(rows, r))
+        default = Path.cwd() / f"mlspm-report-{datetime.now(UTC):%Y%m%d-%H%M}{SUFFIX['html']}"
+        self.app.push_screen(
+            ExportModal(len(rows), default, FORMATS, SUFFIX), lambda r: self._export(rows, r)
+        )
 
     def _export(self, rows: list[Finding], request: ExportRequest | None) -> None:
         if request is None:
             return
+        fingerprints = [f.fingerprint for f in rows]
 
-        def job() -> Path:
-            from mlspm.export.findings import write
+        def job() -> int:
+            from analyzers.catalog import report_catalog
 
-            return write(rows, request.path, request.fmt)
+            rules, frameworks = report_catalog()
+            return self.service.write_report(request.fmt, request.path, fingerprints, rules, frameworks)
 
-        self.fetch(job, lambda path: self.say(f"wrote {len(rows)} findings to {path}"), group="export")
+        self.fetch(
+            job,
+            lambda n: self.say(f"wrote {n} findings as {request.fmt} to {request.path}"),
+            group="export",
+        )
 
     def with_filter(self, **changes: Any) -> FindingFilter:
         return replace(self.flt, **changes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -101,11 +102,14 @@ class ExportModal(ModalScreen[ExportRequest | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, count: int, default: Path, formats: tuple[str, ...]) -> None:
+    def __init__(
+        self, count: int, default: Path, formats: tuple[str, ...], suffixes: Mapping[str, str] | None = None
+    ) -> None:
         super().__init__()
         self.count = count
         self.default = default
         self.formats = formats
+        self.suffixes = suffixes or {}
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -122,7 +126,14 @@ class ExportModal(ModalScreen[ExportRequest | None]):
     def on_select_changed(self, event: Select.Changed) -> None:
         path = self.query_one("#path", Input)
         current = Path(path.value)
-        path.value = str(current.with_suffix(f".{event.value}"))
+        stem = current.name
+        for suffix in sorted(self.suffixes.values(), key=len, reverse=True):  # .ocsf.jsonl before .jsonl
+            if stem.endswith(suffix):
+                stem = stem[: -len(suffix)]
+                break
+        else:
+            stem = current.stem
+        path.value = str(current.with_name(stem + self.suffixes.get(str(event.value), f".{event.value}")))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "export":
