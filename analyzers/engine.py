@@ -118,13 +118,26 @@ def analyze(
     for analyzer, params in first:
         record(analyzer, run_one(analyzer, params))
     # The others only read, each on its own cursor: two at a time keep both cores busy through the
-    # single-threaded stretches of each query and the Python analyzers. Results keep registry order.
+    # single-threaded stretches of each query and the Python analyzers. The slowest of the previous
+    # run start first, so no long one is left running alone at the end; results keep registry order.
+    took = _previous_seconds(store)
+    order = sorted(range(len(rest)), key=lambda i: -took.get(rest[i][0].meta.id, 0.0))
     with ThreadPoolExecutor(max_workers=max(1, settings.workers)) as pool:
-        outcomes = list(pool.map(lambda job: run_one(*job), rest))
-    for (analyzer, _params), outcome in zip(rest, outcomes, strict=True):
-        record(analyzer, outcome)
+        futures = {i: pool.submit(run_one, *rest[i]) for i in order}
+    for i, (analyzer, _params) in enumerate(rest):
+        record(analyzer, futures[i].result())
     _store(store, report, fired, settings, params_used, started)
     return report
+
+
+def _previous_seconds(store: Store) -> dict[str, float]:
+    """How long each analyzer took in the latest run (empty before the first)."""
+    with store.cursor() as cur:
+        rows = cur.execute(
+            "SELECT analyzer_id, seconds FROM analyzer_runs "
+            "WHERE run_id = (SELECT max(run_id) FROM analyzer_runs) AND seconds IS NOT NULL"
+        ).fetchall()
+    return {str(a): float(s) for a, s in rows}
 
 
 def _store(
