@@ -131,14 +131,32 @@ def find_files(paths: Iterable[Path]) -> tuple[list[_Found], list[Path]]:
     return found, missing
 
 
+# A file this big that is mostly holes on disk is no model: reading (and hashing) its apparent size
+# would take minutes per terabyte an attacker can create in an instant with `truncate`.
+_SPARSE_MIN_BYTES = 1 << 30
+_SPARSE_MAX_ALLOCATED = 0.1
+
+
 def _classify(path: Path) -> _Found:
     try:
-        mode = path.stat().st_mode  # follows a symlink: a link to a regular file is scanned
+        info = path.stat()  # follows a symlink: a link to a regular file is scanned
     except FileNotFoundError:
         return _Found(path, "a broken symbolic link")
     except OSError as exc:
         return _Found(path, f"cannot read it: {exc.strerror or exc}")
+    mode = info.st_mode
     if stat.S_ISREG(mode):
+        allocated = getattr(info, "st_blocks", None)
+        if (
+            allocated is not None
+            and info.st_size >= _SPARSE_MIN_BYTES
+            and allocated * 512 < _SPARSE_MAX_ALLOCATED * info.st_size
+        ):
+            return _Found(
+                path,
+                f"a sparse file: {info.st_size / 2**30:.1f} GiB apparent but "
+                f"{allocated * 512 / 2**20:.0f} MiB on disk — not read, not hashed",
+            )
         return _Found(path)
     kind = (
         "a FIFO"
