@@ -62,6 +62,8 @@ class FileResult:
     sha256: str | None = None
     head: str | None = None
     """For a file that is text but matched no format: its first characters, kept with the reject."""
+    internal_error: bool = False
+    """The loader itself failed (a bug), as opposed to content it refused with a reason."""
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -216,11 +218,16 @@ class _Ingest:
         except MlspmError as exc:
             self._failed(pending, exc.message)
             return
-        except ValueError as exc:  # loaders raise ValueError for content they cannot read
+        except (ValueError, UnreadableFile) as exc:  # content the loader cannot read (damage past the head)
             self._failed(pending, str(exc))
             return
         except Exception as exc:  # a loader bug or content we did not foresee: this file fails alone
-            self._failed(pending, f"{type(exc).__name__}: {exc}")
+            pending.result.internal_error = True
+            self._failed(
+                pending,
+                f"internal error ({type(exc).__name__}: {exc}) — a bug in mlspm; the file was not loaded, "
+                "please report it",
+            )
             return
         self._done(result, pending.clock)
 

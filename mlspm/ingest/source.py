@@ -80,20 +80,34 @@ def describe_read_error(exc: BaseException) -> str:
 
 
 def decode_text(data: bytes, *, final: bool) -> str:
-    """Decode UTF-8 (a BOM is dropped); raises UnreadableFile for binary data or other encodings."""
+    """Decode UTF-8 (a BOM is dropped); raises UnreadableFile for binary data or other encodings.
+
+    A text file with a few stray bytes (a NUL or a Latin-1 character an attacker put in a logged
+    header) is still text: its bad bytes become U+FFFD and the line-level parsers judge each record.
+    Rejecting the whole file for one byte would let whoever writes one log field hide a whole log.
+    """
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise UnreadableFile(
             "the file is UTF-16 text; mlspm reads UTF-8 (convert it: iconv -f UTF-16 -t UTF-8)"
         )
-    if b"\x00" in data:
+    nuls = data.count(0)
+    if nuls and (b"\x00" in data[:_TEXT_HEAD] or nuls > len(data) * _MAX_BAD_SHARE):
         raise UnreadableFile("the file is binary (it contains NUL bytes), not a log, inventory or report")
     try:
-        text = data.decode("utf-8-sig") if final else _decode_prefix(data)
+        return data.decode("utf-8-sig") if final else _decode_prefix(data)
     except UnicodeDecodeError as exc:
-        raise UnreadableFile(
-            f"the file is not UTF-8 text (bad byte 0x{data[exc.start]:02x} at offset {exc.start})"
-        ) from exc
-    return text
+        text = data.decode("utf-8-sig", "replace")
+        if exc.start < _TEXT_HEAD or text.count("\ufffd") > len(data) * _MAX_BAD_SHARE:
+            raise UnreadableFile(
+                f"the file is not UTF-8 text (bad byte 0x{data[exc.start]:02x} at offset {exc.start})"
+            ) from exc
+        return text if final else text.rstrip("\ufffd")
+
+
+# Text starts as text (a binary format's magic and header come first); past that, at most this
+# share of bad bytes is taken for damage in a text file rather than a binary file.
+_TEXT_HEAD = 64
+_MAX_BAD_SHARE = 0.001
 
 
 def _decode_prefix(data: bytes) -> str:
