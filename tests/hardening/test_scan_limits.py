@@ -77,6 +77,7 @@ def test_a_10_gb_sparse_file_is_bounded(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1500)
 def test_a_directory_of_100k_files(tmp_path):
     models = tmp_path / "many"
     for d in range(100):
