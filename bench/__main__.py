@@ -9,13 +9,15 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import bench_analyzers, bench_ingest, bench_scan, bench_tui
+from bench import bench_analyzers, bench_ingest, bench_memory, bench_scan, bench_tui
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--repeats", type=int, default=3, help="runs per measurement (medians are reported)")
-    parser.add_argument("--only", choices=["ingest", "scan", "analyzers", "tui"], help="run one benchmark")
+    parser.add_argument(
+        "--only", choices=["ingest", "scan", "analyzers", "tui", "memory"], help="run one benchmark"
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     figures: dict[str, object] = {
@@ -35,6 +37,9 @@ def main() -> None:
             "workbench (Pilot, 160x48) beside a bare anchor app reading a 200-row window of the same database"
         )
         figures["tui"] = bench_tui.run(repeats=args.repeats)
+    if args.only in (None, "memory"):
+        print("bounded memory: one 5 GB log file, peak resident set of the whole `mlspm ingest` process")
+        figures["memory"] = bench_memory.run()
     out = Path(__file__).resolve().parent / "out" / "latest.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(figures, indent=1))

@@ -75,12 +75,14 @@ class AssetKind(StrEnum):
 
 
 class ScanResultKind(StrEnum):
-    """What a scan_results row records: an issue, an error, a skipped file, or a file scanned clean."""
+    """What a scan_results row records: an issue, an error, a skipped file, a file scanned clean, or a
+    known vulnerability of a dependency (Trivy, pip-audit: never an unsafe operator in a model file)."""
 
     ISSUE = "issue"
     ERROR = "error"
     SKIPPED = "skipped"
     SCANNED = "scanned"
+    VULNERABILITY = "vulnerability"
 
 
 class TriageStatus(StrEnum):

@@ -32,6 +32,9 @@ def detect(sample: Sample, formats: list[Format] | None = None) -> Detection:
 def _why_not(sample: Sample) -> str:
     head = sample.stripped[:1]
     if head in ("{", "["):
+        if sample.first_records:
+            keys = ", ".join(sorted(sample.first_records[0])[:8])
+            return f"not a supported format: JSON lines whose records (keys: {keys}) match no known layout"
         if sample.document is None and sample.complete:
             return "not a supported format: the JSON is malformed and matches no known layout"
         return "not a supported format: JSON that matches no known layout (see `mlspm formats`)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +15,9 @@ from mlspm.store import migrate as migrations
 from mlspm.store.errors import translate
 
 Cursor = duckdb.DuckDBPyConnection
+
+
+_MEMORY_LIMIT = "1GB"
 
 
 class Store:
@@ -65,6 +69,9 @@ class Store:
         # Many small per-file commits: checkpoint (compress and rewrite blocks) rarely, not every 16 MB
         # of WAL; committed data is durable in the WAL either way.
         con.execute("SET GLOBAL checkpoint_threshold = '256MB'")
+        # Bounded memory whatever the input: DuckDB spills to disk past this (its default, 80% of
+        # RAM, lets one 5 GB log take the machine). MLSPM_MEMORY_LIMIT overrides, e.g. '4GB'.
+        con.execute("SET GLOBAL memory_limit = ?", [os.environ.get("MLSPM_MEMORY_LIMIT") or _MEMORY_LIMIT])
 
     @contextmanager
     def cursor(self) -> Iterator[Cursor]:

@@ -82,7 +82,8 @@ _SCANNED = f"""
 WITH files AS (
     SELECT target, replace(lower(target), '\\', '/') AS path, list(id ORDER BY id) AS ids,
            max(scanned_at) AS last_scan, list(DISTINCT scanner) AS scanners,
-           list(DISTINCT module_operator ORDER BY module_operator) FILTER (WHERE kind = 'issue') AS operators
+           list(DISTINCT module_operator ORDER BY module_operator)
+               FILTER (WHERE kind = 'issue' AND module_operator IS NOT NULL) AS operators
     FROM scan_results
     WHERE target <> '' AND (asset_id IS NULL OR asset_id IN ({_DISCOVERED}))
     GROUP BY target

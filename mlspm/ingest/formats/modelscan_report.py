@@ -106,6 +106,10 @@ class ScanRecord:
     sha256: str | None = None
     reject: str | None = None
     """Why the record could not be stored (it goes to ``rejects`` instead)."""
+    scanner: str | None = None
+    """The scanner that produced the record, when a report mixes several (SARIF runs); else the writer's."""
+    position: int | None = None
+    """Where the record is in its file (line, object number) when that is not its order: ``source_pos``."""
 
 
 @dataclass
@@ -398,8 +402,12 @@ class _Reader:
         return full[:cut], full[cut + 1 :] or None
 
 
-def write_records(ctx: LoadContext, records: Iterable[ScanRecord]) -> None:
-    """Store records as scan_results rows of ``ctx.run_id`` (rejects to ``ctx.reject``), numbered from 1."""
+def write_records(ctx: LoadContext, records: Iterable[ScanRecord], *, scanner: str = SCANNER) -> None:
+    """Store records as scan_results rows of ``ctx.run_id`` (rejects to ``ctx.reject``), numbered from 1.
+
+    ``scanner`` names the tool for records that do not name their own (other scanners' reports use this
+    writer too); a record's ``position``, when set, is stored as ``source_pos`` instead of its number.
+    """
     # DuckDB's appender, not Arrow: building a pyarrow array imports pandas (~0.5 s) just to check the
     # input is not a pandas object, and scan results are a few thousand rows. DuckDB 2 refuses new work
     # while an earlier result (the runner's nextval) is open on the cursor: finish it first.
@@ -409,12 +417,12 @@ def write_records(ctx: LoadContext, records: Iterable[ScanRecord]) -> None:
     pending = 0
     for n, record in enumerate(records, start=1):
         if record.reject:
-            ctx.reject(n, "record", record.reject, record.raw)
+            ctx.reject(record.position or n, "record", record.reject, record.raw)
             continue
         appender.append_row(
             base + n,
             ctx.run_id,
-            SCANNER,
+            record.scanner or scanner,
             _clean(record.scanner_version),
             record.scanned_at,
             _clean(record.target),
@@ -426,7 +434,7 @@ def write_records(ctx: LoadContext, records: Iterable[ScanRecord]) -> None:
             record.severity,
             _clean(record.message),
             _clean(record.module_operator),
-            n,
+            record.position or n,
             _clean(record.raw),
         )
         ctx.counts.loaded += 1
