@@ -321,6 +321,7 @@ def ingest_paths(
     force_format: Format | None = None,
 ) -> IngestReport:
     """Load every file under ``paths``. A file that fails never stops the others."""
+    store.bound_memory()
     return _Ingest(store, config, progress, force_format).run(paths)
 
 

@@ -17,7 +17,7 @@ from mlspm.store.errors import translate
 Cursor = duckdb.DuckDBPyConnection
 
 
-_MEMORY_LIMIT = "1GB"
+INGEST_MEMORY_LIMIT = "1GB"
 
 
 class Store:
@@ -69,9 +69,22 @@ class Store:
         # Many small per-file commits: checkpoint (compress and rewrite blocks) rarely, not every 16 MB
         # of WAL; committed data is durable in the WAL either way.
         con.execute("SET GLOBAL checkpoint_threshold = '256MB'")
-        # Bounded memory whatever the input: DuckDB spills to disk past this (its default, 80% of
-        # RAM, lets one 5 GB log take the machine). MLSPM_MEMORY_LIMIT overrides, e.g. '4GB'.
-        con.execute("SET GLOBAL memory_limit = ?", [os.environ.get("MLSPM_MEMORY_LIMIT") or _MEMORY_LIMIT])
+
+    def bound_memory(self, limit: str | None = None) -> None:
+        """Cap DuckDB's memory (it spills to disk past it): for loads, whose inputs can be any size.
+
+        DuckDB's default, 80% of RAM, would let one 5 GB log take the machine. ``MLSPM_MEMORY_LIMIT``
+        (e.g. ``4GB``) overrides. Analysis keeps the default: its working sets are aggregates, and a cap
+        would only make the big group-bys spill.
+        """
+        value = limit or os.environ.get("MLSPM_MEMORY_LIMIT") or INGEST_MEMORY_LIMIT
+        try:
+            self._con.execute("SET GLOBAL memory_limit = ?", [value])
+        except duckdb.Error as exc:
+            raise StoreError(
+                f"cannot set DuckDB's memory limit to {value!r}: {str(exc).splitlines()[0]}",
+                hint="MLSPM_MEMORY_LIMIT takes a size such as 1GB or 4GB",
+            ) from exc
 
     @contextmanager
     def cursor(self) -> Iterator[Cursor]:
