@@ -96,6 +96,17 @@ class AssetRecord:
         self.permissions.extend(later.permissions)
 
 
+def text_value(value: Any) -> str | None:
+    """A scalar from a parsed inventory document as trimmed text (numbers too); None when empty or absent."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None
+
+
 def default_asset_id(kind: str, name: str, version: str | None) -> str:
     """``<kind>:<name>[@<version>]`` — the id of an asset whose inventory does not name one."""
     return f"{kind}:{name}@{version}" if version else f"{kind}:{name}"

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from mlspm.enums import AssetKind
 from mlspm.ingest.assets import AssetRecord, locators_for, normalize_environment, write_assets
+from mlspm.ingest.assets import text_value as _text
 from mlspm.ingest.context import LoadContext
 from mlspm.ingest.formats.base import CERTAIN, LIKELY, MAYBE, NO
 from mlspm.ingest.source import Sample, read_all_text
@@ -1359,13 +1360,3 @@ def _list(value: Any) -> list[Any]:
 
 def _dicts(value: Any) -> list[dict[str, Any]]:
     return [item for item in _list(value) if isinstance(item, dict)]
-
-
-def _text(value: Any) -> str | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    return None

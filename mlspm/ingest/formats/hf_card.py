@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from mlspm.enums import AssetKind
 from mlspm.ingest.assets import AssetRecord, default_asset_id, write_assets
+from mlspm.ingest.assets import text_value as _text
 from mlspm.ingest.context import LoadContext
 from mlspm.ingest.formats.base import CERTAIN, LIKELY, MAYBE, NO
 from mlspm.ingest.formats.mlflow_model import YamlError, jsonable, load_untrusted_yaml, to_json
@@ -298,13 +299,3 @@ def _names(value: Any) -> list[str]:
         if text and text not in names:
             names.append(text)
     return names
-
-
-def _text(value: Any) -> str | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    return None

@@ -12,6 +12,7 @@ import yaml
 
 from mlspm.enums import AssetKind
 from mlspm.ingest.assets import AssetRecord, default_asset_id, write_assets
+from mlspm.ingest.assets import text_value as _text
 from mlspm.ingest.context import LoadContext
 from mlspm.ingest.formats.base import CERTAIN, NO
 from mlspm.ingest.source import Sample, read_all_text
@@ -278,13 +279,3 @@ def _type(value: Any) -> str:
     if isinstance(value, str):
         return "string"
     return type(value).__name__
-
-
-def _text(value: Any) -> str | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    return None

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 from mlspm.enums import AssetKind
 from mlspm.ingest.assets import AssetRecord, default_asset_id, normalize_sha256, write_assets
+from mlspm.ingest.assets import text_value as _text
 from mlspm.ingest.context import LoadContext
 from mlspm.ingest.formats.base import CERTAIN, LIKELY, MAYBE, NO
 from mlspm.ingest.source import Sample, read_all_text
@@ -386,13 +387,3 @@ def _append(tags: dict[str, Any], key: str, value: str) -> None:
 
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
-
-
-def _text(value: Any) -> str | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    return None
