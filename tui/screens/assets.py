@@ -61,7 +61,7 @@ class AssetsScreen(BaseScreen):
         table.clear()
         for a in rows:
             table.add_row(
-                text.cell(a.asset_id, max_len=60),
+                text.cell(a.asset_id, max_len=48),
                 text.cell(a.kind),
                 text.cell(a.environment),
                 text.cell(a.owner) if a.owner else Text("(no owner)", style="yellow"),
