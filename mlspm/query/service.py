@@ -51,12 +51,14 @@ class QueryService:
             view = f"({FINDINGS_VIEW}) v"
             by_severity = pairs(f"SELECT severity, count(*) FROM {view} WHERE {_OPEN} GROUP BY 1")  # noqa: S608
             by_category = pairs(
-                f"SELECT category, count(*) FROM {view} WHERE {_OPEN} GROUP BY 1 ORDER BY 2 DESC"  # noqa: S608
+                f"SELECT category, count(*) FROM {view} WHERE {_OPEN} GROUP BY 1 ORDER BY 2 DESC, 1"  # noqa: S608
             )
-            by_status = pairs(f"SELECT status, count(*) FROM {view} WHERE active GROUP BY 1 ORDER BY 2 DESC")  # noqa: S608
+            by_status = pairs(
+                f"SELECT status, count(*) FROM {view} WHERE active GROUP BY 1 ORDER BY 2 DESC, 1"  # noqa: S608
+            )
             by_framework = pairs(
                 f"SELECT split_part(fw, ':', 1), count(DISTINCT fingerprint) FROM {view}, unnest(frameworks) t(fw) "  # noqa: S608
-                f"WHERE {_OPEN} GROUP BY 1 ORDER BY 2 DESC"
+                f"WHERE {_OPEN} GROUP BY 1 ORDER BY 2 DESC, 1"
             )
             runs = cur.execute(
                 "SELECT run_id, started_at FROM analysis_runs ORDER BY run_id DESC LIMIT 2"
@@ -76,11 +78,11 @@ class QueryService:
                 )
             assets = cur.execute(
                 f"SELECT asset_id, count(*), {_WORST} FROM {view} WHERE {_OPEN} AND asset_id IS NOT NULL "  # noqa: S608
-                f"GROUP BY 1 ORDER BY max({_SEV}) DESC, 2 DESC LIMIT 8"
+                f"GROUP BY 1 ORDER BY max({_SEV}) DESC, 2 DESC, 1 LIMIT 8"
             ).fetchall()
             principals = cur.execute(
                 f"SELECT principal, count(*), {_WORST} FROM {view} WHERE {_OPEN} AND principal IS NOT NULL "  # noqa: S608
-                f"GROUP BY 1 ORDER BY max({_SEV}) DESC, 2 DESC LIMIT 8"
+                f"GROUP BY 1 ORDER BY max({_SEV}) DESC, 2 DESC, 1 LIMIT 8"
             ).fetchall()
             # Kept by ingest, so the overview reads a few hundred rows, not every event.
             per_day = cur.execute(
@@ -299,21 +301,21 @@ class QueryService:
                 start = cur.execute("SELECT min(ts) FROM access_events").fetchall()[0][0]
                 for asset, first in cur.execute(
                     "SELECT asset_id, min(ts) FROM access_events WHERE principal = ? AND asset_id IS NOT NULL "
-                    "GROUP BY 1 ORDER BY 2 DESC LIMIT 10",
+                    "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10",
                     [flt.principal],
                 ).fetchall():
                     if start and first > start:
                         facts.append(f"first access to {asset}: {first:%Y-%m-%d %H:%M} UTC")
                 for ip, first, n in cur.execute(
                     "SELECT source_ip, min(ts), count(*) FROM access_events WHERE principal = ? AND source_ip "
-                    "IS NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 5",
+                    "IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5",
                     [flt.principal],
                 ).fetchall():
                     facts.append(f"address {ip} first seen {first:%Y-%m-%d %H:%M} UTC ({n:,} events)")
             if flt.asset_id:
                 for principal, first, n in cur.execute(
                     "SELECT principal, min(ts), count(*) FROM access_events WHERE asset_id = ? AND principal IS "
-                    "NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 10",
+                    "NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10",
                     [flt.asset_id],
                 ).fetchall():
                     facts.append(f"{principal} first used it {first:%Y-%m-%d %H:%M} UTC ({n:,} events)")
@@ -363,7 +365,7 @@ class QueryService:
                 ).fetchall(),
                 top_principals=cur.execute(
                     "SELECT principal, count(*), max(ts) FROM access_events WHERE asset_id = ? AND principal IS "
-                    "NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 20",
+                    "NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 20",
                     [asset_id],
                 ).fetchall(),
                 permissions=cur.execute(
