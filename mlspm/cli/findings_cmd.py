@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 import click
 from rich.table import Table
 from rich.text import Text
@@ -40,31 +43,54 @@ def _statuses(_ctx: click.Context, _param: click.Parameter, values: tuple[str, .
         raise click.BadParameter(str(exc)) from None
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def filter_options(command: F) -> F:
+    """The finding filters ``findings`` and ``report`` share: severity, status, category, analyzer."""
+    for option in reversed(
+        (
+            click.option(
+                "--min-severity",
+                callback=_severity,
+                metavar="SEVERITY",
+                help="info, low, medium, high or critical.",
+            ),
+            click.option(
+                "--status",
+                "statuses",
+                multiple=True,
+                callback=_statuses,
+                metavar="STATUS",
+                help="Only this triage status (repeatable): "
+                + ", ".join(s.value for s in TriageStatus)
+                + ".",
+            ),
+            click.option(
+                "--category",
+                "categories",
+                multiple=True,
+                type=click.Choice([c.value for c in Category]),
+                help="Only this category (repeatable).",
+            ),
+            click.option(
+                "--analyzer",
+                "analyzer_ids",
+                multiple=True,
+                metavar="ID",
+                help="Only this analyzer (repeatable).",
+            ),
+        )
+    ):
+        command = option(command)
+    return command
+
+
 @click.command()
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True
 )
-@click.option(
-    "--min-severity", callback=_severity, metavar="SEVERITY", help="info, low, medium, high or critical."
-)
-@click.option(
-    "--status",
-    "statuses",
-    multiple=True,
-    callback=_statuses,
-    metavar="STATUS",
-    help="Only this triage status (repeatable): " + ", ".join(s.value for s in TriageStatus) + ".",
-)
-@click.option(
-    "--category",
-    "categories",
-    multiple=True,
-    type=click.Choice([c.value for c in Category]),
-    help="Only this category (repeatable).",
-)
-@click.option(
-    "--analyzer", "analyzer_ids", multiple=True, metavar="ID", help="Only this analyzer (repeatable)."
-)
+@filter_options
 @click.option("--all", "include_inactive", is_flag=True, help="Include findings that no longer fire.")
 @click.pass_obj
 def findings(

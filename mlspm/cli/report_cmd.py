@@ -11,11 +11,10 @@ from typing import TextIO
 
 import click
 
-from mlspm.cli.analyze_cmd import _severity
 from mlspm.cli.console import out, safe
-from mlspm.cli.findings_cmd import _statuses
+from mlspm.cli.findings_cmd import filter_options
 from mlspm.config import Config
-from mlspm.enums import Category, Severity, TriageStatus
+from mlspm.enums import Severity, TriageStatus
 from mlspm.errors import ConfigError, MlspmError
 from mlspm.findings import FindingFilter
 from mlspm.report import FORMATS, FrameworkInfo, RuleInfo, write_report
@@ -79,27 +78,7 @@ def _generated_at() -> datetime:
     metavar="FILE",
     help="Write the report to FILE (atomically) instead of standard output.",
 )
-@click.option(
-    "--min-severity", callback=_severity, metavar="SEVERITY", help="info, low, medium, high or critical."
-)
-@click.option(
-    "--status",
-    "statuses",
-    multiple=True,
-    callback=_statuses,
-    metavar="STATUS",
-    help="Only this triage status (repeatable): " + ", ".join(s.value for s in TriageStatus) + ".",
-)
-@click.option(
-    "--category",
-    "categories",
-    multiple=True,
-    type=click.Choice([c.value for c in Category]),
-    help="Only this category (repeatable).",
-)
-@click.option(
-    "--analyzer", "analyzer_ids", multiple=True, metavar="ID", help="Only this analyzer (repeatable)."
-)
+@filter_options
 @click.option(
     "--since",
     callback=_since,
