@@ -22,6 +22,15 @@ CREATE OR REPLACE TEMP MACRO is_human(p, ptype) AS
     OR coalesce(regexp_matches(p, 'assumed-role/[^/]+/[^/@]+@[^/]+$'), false)
     OR coalesce(ptype IN ('User', 'human'), false);
 
+-- The caller baselines are kept for: the principal, except that a role session whose name is
+-- generated (an instance id, an SDK session number, a task UUID) is judged as its role, so a new
+-- session is no new caller; people and stable session names stay themselves.
+CREATE OR REPLACE TEMP MACRO caller(p, prole, ptype) AS CASE
+    WHEN prole IS NOT NULL
+         AND regexp_matches(p, '(\d{6,}|[0-9a-f]{12,}|[0-9a-f]{8}-[0-9a-f]{4}-)[^/]*$')
+         AND NOT is_human(p, ptype)
+    THEN prole ELSE p END;
+
 -- "1,234" for summaries.
 CREATE OR REPLACE TEMP MACRO fmt_int(n) AS format('{:,}', n::BIGINT);
 

@@ -17,10 +17,7 @@ sensitive AS (
 ),
 touches AS NOT MATERIALIZED (
     SELECT id, ts, principal, asset_id, resource, action, source_ip,
-           CASE WHEN principal_role IS NOT NULL
-                 AND regexp_matches(principal, '(\d{6,}|[0-9a-f]{12,}|[0-9a-f]{8}-[0-9a-f]{4}-)[^/]*$')
-                 AND NOT is_human(principal, principal_type)
-                THEN principal_role ELSE principal END AS identity
+           caller(principal, principal_role, principal_type) AS identity
     FROM access_events
     WHERE outcome = 'success' AND asset_id IN (SELECT asset_id FROM sensitive)
       AND principal IS NOT NULL AND principal <> 'anonymous'
@@ -51,10 +48,7 @@ fresh AS MATERIALIZED (
 -- access_events instead of on the candidates, which costs 5-10x more.
 addresses AS (
     -- When each address of a first access was first used, by each caller that used it.
-    SELECT CASE WHEN principal_role IS NOT NULL
-                 AND regexp_matches(principal, '(\d{6,}|[0-9a-f]{12,}|[0-9a-f]{8}-[0-9a-f]{4}-)[^/]*$')
-                 AND NOT is_human(principal, principal_type)
-                THEN principal_role ELSE principal END AS identity,
+    SELECT caller(principal, principal_role, principal_type) AS identity,
            source_ip, min(ts) AS first_seen
     FROM access_events
     WHERE source_ip IN (SELECT DISTINCT first_ip FROM fresh LIMIT 1000000)

@@ -7,10 +7,7 @@ WITH denied AS NOT MATERIALIZED (
     -- Substring tests (ILIKE '%x%') instead of one regex per row; hours as epoch(ts) // 3600 (date_trunc
     -- on TIMESTAMPTZ goes through ICU and costs ~20x more).
     SELECT id, ts, principal, source_ip, action, asset_id, status_code,
-           CASE WHEN principal_role IS NOT NULL
-                 AND regexp_matches(principal, '(\d{6,}|[0-9a-f]{12,}|[0-9a-f]{8}-[0-9a-f]{4}-)[^/]*$')
-                 AND NOT is_human(principal, principal_type)
-                THEN principal_role ELSE principal END AS identity,
+           caller(principal, principal_role, principal_type) AS identity,
            coalesce(resource, concat_ws(':', service, action)) AS target,
            coalesce(asset_id, resource, concat_ws(':', service, action)) AS unit,
            epoch(ts)::BIGINT // 3600 AS hidx

@@ -13,10 +13,7 @@ WITH ml_assets AS (
 presigned AS (
     -- auth_type = 'QueryString' is selective: the rest of the test runs on few rows
     SELECT e.id, e.ts, e.principal, e.source_ip, e.user_agent, e.resource, e.asset_id,
-           CASE WHEN e.principal_role IS NOT NULL
-                 AND regexp_matches(e.principal, '(\d{6,}|[0-9a-f]{12,}|[0-9a-f]{8}-[0-9a-f]{4}-)[^/]*$')
-                 AND NOT is_human(e.principal, e.principal_type)
-                THEN e.principal_role ELSE e.principal END AS identity,
+           caller(e.principal, e.principal_role, e.principal_type) AS identity,
            coalesce(e.bytes_out, e.object_size, 0) AS bytes,
            -- the asset, else the store (s3://bucket/) the object lives in
            coalesce(e.asset_id, nullif(regexp_extract(e.resource, '^[a-zA-Z0-9+.-]+://[^/]+/', 0), ''), e.resource)
@@ -38,10 +35,7 @@ history AS (
 ),
 addresses AS (
     -- Who used each address of the evidence, and since when (events up to the latest evidence).
-    SELECT CASE WHEN principal_role IS NOT NULL
-                 AND regexp_matches(principal, '(\d{6,}|[0-9a-f]{12,}|[0-9a-f]{8}-[0-9a-f]{4}-)[^/]*$')
-                 AND NOT is_human(principal, principal_type)
-                THEN principal_role ELSE principal END AS identity,
+    SELECT caller(principal, principal_role, principal_type) AS identity,
            source_ip, min(ts) AS first_seen
     FROM access_events
     WHERE ts <= (SELECT max(ts) FROM presigned)

@@ -12,10 +12,7 @@ WITH matching AS NOT MATERIALIZED (
     -- substring scan; a regex per row or an IN-subquery over access_events costs 10x more).
     -- A list call without a resource (ListModels) still counts once per action name.
     SELECT id, ts, principal, asset_id, action, coalesce(resource, concat_ws(':', service, action)) AS target,
-           CASE WHEN principal_role IS NOT NULL
-                 AND regexp_matches(principal, '(\d{6,}|[0-9a-f]{12,}|[0-9a-f]{8}-[0-9a-f]{4}-)[^/]*$')
-                 AND NOT is_human(principal, principal_type)
-                THEN principal_role ELSE principal END AS identity
+           caller(principal, principal_role, principal_type) AS identity
     FROM access_events
     WHERE action_class IN ('read', 'list') AND principal IS NOT NULL
       AND (action ILIKE '%model%' OR action ILIKE '%endpoint%' OR action ILIKE '%registr%'

@@ -40,10 +40,7 @@ raw_reads AS (
 reads AS (
     -- identity: the caller baselines are kept for; role: who may deploy (any session of the role)
     SELECT r.* EXCLUDE (principal_type, principal_role),
-           CASE WHEN r.principal_role IS NOT NULL
-                     AND regexp_matches(r.principal, '(\d{6,}|[0-9a-f]{12,}|[0-9a-f]{8}-[0-9a-f]{4}-)[^/]*$')
-                     AND NOT is_human(r.principal, r.principal_type)
-                THEN r.principal_role ELSE r.principal END AS identity,
+           caller(r.principal, r.principal_role, r.principal_type) AS identity,
            CASE WHEN is_human(r.principal, r.principal_type) THEN r.principal
                 ELSE coalesce(r.principal_role, r.principal) END AS role
     FROM raw_reads r
@@ -189,10 +186,7 @@ evidence AS (
 ),
 addresses AS (
     -- Who used each address of the evidence, and since when (events up to the latest evidence).
-    SELECT CASE WHEN principal_role IS NOT NULL
-                 AND regexp_matches(principal, '(\d{6,}|[0-9a-f]{12,}|[0-9a-f]{8}-[0-9a-f]{4}-)[^/]*$')
-                 AND NOT is_human(principal, principal_type)
-                THEN principal_role ELSE principal END AS identity,
+    SELECT caller(principal, principal_role, principal_type) AS identity,
            source_ip, min(ts) AS first_seen
     FROM access_events
     WHERE ts <= (SELECT max(ts) FROM evidence)
