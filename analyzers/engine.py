@@ -176,7 +176,7 @@ def _store(
                 f.first_seen,
                 f.last_seen,
                 f.summary,
-                json.dumps(f.details, default=str),
+                f.details_json or json.dumps(f.details, default=str),
                 count,
                 list(meta.frameworks),
                 rule.label if rule else None,

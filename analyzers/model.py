@@ -78,6 +78,8 @@ class Fired:
     severity: Severity | None = None
     """Overrides the analyzer's default severity for this finding (e.g. production assets)."""
     details: dict[str, Any] = field(default_factory=dict)
+    details_json: str | None = None
+    """``details`` as the JSON text the analyzer's SQL produced: stored as is, not re-encoded."""
     event_ids: list[int] = field(default_factory=list)
     scan_ids: list[int] = field(default_factory=list)
     evidence_count: int | None = None

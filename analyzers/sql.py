@@ -57,8 +57,9 @@ class SqlAnalyzer:
 
 def _fired(r: dict[str, Any]) -> Fired:
     details = r.get("details")
-    if isinstance(details, str):
-        details = json.loads(details)
+    text = details if isinstance(details, str) else None
+    if text is not None:
+        details = json.loads(text)
     severity = r.get("severity")
     return Fired(
         key=str(r["key"]),
@@ -70,6 +71,7 @@ def _fired(r: dict[str, Any]) -> Fired:
         last_seen=r.get("last_seen"),
         severity=Severity.parse(severity) if severity else None,
         details=dict(details or {}),
+        details_json=text if isinstance(details, dict) else None,
         event_ids=[int(i) for i in (r.get("event_ids") or []) if i is not None],
         scan_ids=[int(i) for i in (r.get("scan_ids") or []) if i is not None],
         evidence_count=r.get("evidence_count"),
