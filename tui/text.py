@@ -10,7 +10,7 @@ from textual.content import Content
 
 from mlspm.text import printable
 
-__all__ = ["cell", "para", "printable", "severity", "short", "status"]
+__all__ = ["cell", "para", "plain", "printable", "severity", "short", "status"]
 
 SEVERITY_STYLE = {
     "critical": "bold white on red",
@@ -30,7 +30,8 @@ STATUS_STYLE = {
 SEVERITY_ICON = {"critical": "■■■■", "high": "■■■ ", "medium": "■■  ", "low": "■   ", "info": "·   "}
 
 
-def _plain(value: Any, max_len: int | None) -> str:
+def plain(value: Any, max_len: int | None) -> str:
+    """Any value as one line of safe text: control characters escaped, numbers with separators."""
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -45,7 +46,7 @@ def _plain(value: Any, max_len: int | None) -> str:
 def cell(value: Any, *, max_len: int | None = 120, style: str = "") -> Text:
     """Any value as a table cell: plain text (never markup), escapes visible, cut to ``max_len``."""
     return Text(
-        _plain(value, max_len),
+        plain(value, max_len),
         style=style,
         justify="right" if isinstance(value, int) and not isinstance(value, bool) else "left",
     )
@@ -54,7 +55,7 @@ def cell(value: Any, *, max_len: int | None = 120, style: str = "") -> Text:
 def fast_cell(value: Any, *, max_len: int | None = 120, style: str = "") -> Content:
     """The same as :func:`cell` as Textual ``Content``: no width measurement, so a big table repaints
     faster — for tables whose columns have fixed widths."""
-    text = _plain(value, max_len)
+    text = plain(value, max_len)
     if isinstance(value, int) and not isinstance(value, bool):
         text = text.rjust(9)
     return Content.styled(text, style)
