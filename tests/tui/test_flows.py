@@ -16,6 +16,7 @@ from tui.screens.modals import ExportModal, TriageModal
 from tui.screens.overview import OverviewScreen
 from tui.screens.sql import SqlScreen
 from tui.screens.usage import UsageScreen
+from tui.widgets.grid import RowGrid
 
 SIZE = (160, 48)
 
@@ -224,8 +225,8 @@ async def test_hostile_text_from_logs_is_shown_as_text(tui_app):
         await pilot.press("enter")
         await _settle(pilot, 1.0)
         evidence = tui_app.screen.query_one("#evidence")
-        table = evidence.query_one(DataTable)
-        cells = [str(c) for row in range(table.row_count) for c in table.get_row_at(row)]
+        grid = evidence.query_one(RowGrid)
+        cells = [c for row in range(grid.row_count) for c in grid.get_row_at(row)]
         agent = next(c for c in cells if "bold red" in c)
         assert "\x1b" not in agent and "\\x1b[2J" in agent
         assert agent.startswith("[bold red]x[/]")  # the markup is shown literally, never applied
@@ -265,7 +266,7 @@ async def test_group_events_by_a_column_and_narrow_to_a_value(tui_app):
         await _settle(pilot)
         usage = tui_app.screen
         assert isinstance(usage, UsageScreen)
-        usage.query_one("#events").query_one(DataTable).move_cursor(column=SHOWN.index("source_ip"))
+        usage.query_one("#events").query_one(RowGrid).move_cursor(column=SHOWN.index("source_ip"))
         await pilot.press("p")
         await _settle(pilot)
         pivot = tui_app.screen

@@ -60,6 +60,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("d", "hour or day buckets"),
             ("j / J / i", "jump to the row's principal / asset / address"),
             ("n / b  < / >", "next / previous, first / last page of raw events"),
+            ("←/→", "move the column cursor"),
             ("p", "group the events by the column under the cursor"),
         ),
     ),

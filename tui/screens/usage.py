@@ -74,6 +74,7 @@ class UsageScreen(BaseScreen):
         self.query_one("#facts", Static).update(facts or Text("no first-seen facts", style="dim"))
         self.say(
             "d hour/day · enter raw record · j/J/i jump to the row's principal/asset/address · n/b pages"
+            " · ←/→ column, p group by it"
         )
 
     def action_toggle_bucket(self) -> None:
@@ -89,12 +90,10 @@ class UsageScreen(BaseScreen):
 
     def action_pivot(self) -> None:
         from tui.screens.event_pivot import EventPivotScreen
-        from tui.widgets.events import SHOWN
 
-        table = self.query_one("#events", PagedEvents).query_one("DataTable")
-        column = SHOWN[table.cursor_column] if table.cursor_column < len(SHOWN) else "principal"  # type: ignore[attr-defined]
+        column = self.query_one("#events", PagedEvents).current_column()
         if column not in EVENT_PIVOT_COLUMNS:
-            self.say(f"cannot group by {column}: move to principal, action, resource, source ip, outcome…")
+            self.say(f"cannot group by {column}: ←/→ to principal, action, resource, source ip, outcome…")
             return
         self.mapp.push_screen(EventPivotScreen(self.flt, column))
 

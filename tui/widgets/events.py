@@ -9,12 +9,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.content import Content
 from textual.message import Message
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from mlspm.query.model import EventFilter, EventPage
 from tui import text
+from tui.widgets.grid import Cell, Column, RowGrid, cell
 
 if TYPE_CHECKING:
     from mlspm.query import QueryService
@@ -31,7 +31,7 @@ SHOWN = (
     "auth_type",
     "source_format",
 )
-# Fixed widths: the table never measures cells, so a page repaints quickly (values are cut to fit).
+# Fixed widths: the grid never measures cells, so a page shows at once (values are cut to fit).
 _COLUMN_WIDTH = {
     "ts": 19,
     "principal": 30,
@@ -84,13 +84,10 @@ class PagedEvents(Vertical):
         self.newer_exists = False
 
     def compose(self) -> ComposeResult:
-        yield DataTable(cursor_type="row", zebra_stripes=True)
+        yield RowGrid([Column(c, _HEADERS.get(c, c), _COLUMN_WIDTH[c]) for c in SHOWN])
         yield Static(classes="pager")
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for column in SHOWN:
-            table.add_column(_HEADERS.get(column, column), key=column, width=_COLUMN_WIDTH[column])
         self.load()
 
     def set_filter(self, flt: EventFilter) -> None:
@@ -113,21 +110,20 @@ class PagedEvents(Vertical):
         self.page = page
         if self._direction == "after":
             self.newer_exists = page.has_more
-        table = self.query_one(DataTable)
-        table.clear()
         index = {c: i for i, c in enumerate(page.columns)}
+        failure = Cell("failure", "red")
         rows = []
         for row in page.rows:
             cells = [
-                text.fast_cell(
+                cell(
                     text.short(row[index[c]]) if c == "principal" else row[index[c]], max_len=_COLUMN_WIDTH[c]
                 )
                 for c in SHOWN
             ]
             if row[index["outcome"]] == "failure":
-                cells[SHOWN.index("outcome")] = Content.styled("failure", "red")
+                cells[SHOWN.index("outcome")] = failure
             rows.append(cells)
-        table.add_rows(rows)  # one batch: one layout pass (rows are found by position, not key)
+        self.query_one(RowGrid).set_rows(rows)
         more = " · n: next page" if self.newer_exists else ""
         back = " · b: previous" if self.page_number != 1 else ""
         where = f"page {self.page_number}" if self.page_number > 0 else "last pages"
@@ -159,15 +155,21 @@ class PagedEvents(Vertical):
         self.newer_exists = False
         self.load(before=(datetime.max.replace(tzinfo=UTC), 2**63 - 1))
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        if not self.page or event.cursor_row >= len(self.page.rows):
-            return
-        row = dict(zip(self.page.columns, self.page.rows[event.cursor_row], strict=True))
+    def on_row_grid_selected(self, event: RowGrid.Selected) -> None:
         event.stop()
-        self.post_message(self.EventChosen(int(row["id"]), row))
+        row = self._row(event.row)
+        if row is not None:
+            self.post_message(self.EventChosen(int(row["id"]), row))
+
+    def _row(self, index: int) -> dict[str, Any] | None:
+        if not self.page or index >= len(self.page.rows):
+            return None
+        return dict(zip(self.page.columns, self.page.rows[index], strict=True))
 
     def current_row(self) -> dict[str, Any] | None:
-        table = self.query_one(DataTable)
-        if not self.page or table.cursor_row >= len(self.page.rows):
-            return None
-        return dict(zip(self.page.columns, self.page.rows[table.cursor_row], strict=True))
+        """The event under the cursor (every column of the page, not only those shown)."""
+        return self._row(self.query_one(RowGrid).cursor_row)
+
+    def current_column(self) -> str:
+        """The column under the column cursor (left / right move it)."""
+        return SHOWN[self.query_one(RowGrid).cursor_column]
