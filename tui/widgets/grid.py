@@ -187,6 +187,7 @@ class RowGrid(ScrollView, can_focus=True):
         self._cursor_strip: tuple[tuple[int, int], Strip] | None = None  # only one row wears the cursor
         self._header: tuple[int, Strip] | None = None
         self._styles: tuple[Style, ...] = ()  # the component styles the cached strips were made with
+        self._view: tuple[int, int, int] | None = None  # scroll x, scroll y and width during a paint
         self.virtual_size = Size(self._width, 1)
 
     @property
@@ -234,19 +235,33 @@ class RowGrid(ScrollView, can_focus=True):
 
     # -- rendering -------------------------------------------------------------------------------
     def render_lines(self, crop: Region) -> list[Strip]:
-        # Focus and hover change the component styles without always telling notify_style_update
+        self._check_styles()
+        # The view is the same for every line of a paint, and asking for it costs more than picking a
+        # cached strip (scrollable_content_region is computed on each call), so ask once per paint.
+        self._view = self._current_view()
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._view = None
+
+    def _check_styles(self) -> None:
+        # Focus and hover change the component styles without always calling notify_style_update
         # (animated restyles return early), so compare them once per paint: a few dict look-ups.
         styles = tuple(self.get_component_rich_style(name) for name in _COMPONENTS)
         if styles != self._styles:
             self._forget()
             self._styles = styles
-        return super().render_lines(crop)
+
+    def _current_view(self) -> tuple[int, int, int]:
+        scroll_x, scroll_y = self.scroll_offset
+        return scroll_x, scroll_y, self.scrollable_content_region.width
 
     def render_line(self, y: int) -> Strip:
-        scroll_x, scroll_y = self.scroll_offset
-        width = self.scrollable_content_region.width
-        if not self._styles:  # render_line called on its own (not through render_lines)
-            self._styles = tuple(self.get_component_rich_style(name) for name in _COMPONENTS)
+        if self._view is None:  # called on its own (not during a paint)
+            self._check_styles()
+            scroll_x, scroll_y, width = self._current_view()
+        else:
+            scroll_x, scroll_y, width = self._view
         header, header_cursor, odd, even, cursor, cursor_cell = self._styles
         if y == 0:  # the header never scrolls vertically
             return self._header_strip(header, header + header_cursor).crop_extend(
