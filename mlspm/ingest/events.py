@@ -95,16 +95,22 @@ def insert_events(ctxs: Sequence[LoadContext], source: str, params: list[object]
 
     Fast paths whose source cannot hold invalid rows (they abort instead) call this directly.
     """
-    fmt = ctxs[0].format_name
+    fmt, cur = ctxs[0].format_name, ctxs[0].cur
     cols = ", ".join(EVENT_FIELDS)
-    ctxs[0].cur.execute(
-        f"""
-        INSERT INTO access_events (id, {cols}, asset_id, source_format, run_id, source_pos)
-        SELECT hash(?, {_CONTENT_SQL}) >> 1, {cols}, NULL, ?, run_id, pos
-        FROM ({source}) src
-        """,  # noqa: S608
-        [fmt, fmt, *(params or [])],
-    )
+    # Rows need no order in the table (each keeps its file position in source_pos), and without
+    # it DuckDB writes from both threads at once: a third less time on a big file. This cursor only.
+    cur.execute("SET preserve_insertion_order = false")
+    try:
+        cur.execute(
+            f"""
+            INSERT INTO access_events (id, {cols}, asset_id, source_format, run_id, source_pos)
+            SELECT hash(?, {_CONTENT_SQL}) >> 1, {cols}, NULL, ?, run_id, pos
+            FROM ({source}) src
+            """,  # noqa: S608
+            [fmt, fmt, *(params or [])],
+        )
+    finally:
+        cur.execute("RESET preserve_insertion_order")
     _dedupe(ctxs)
 
 
@@ -132,7 +138,8 @@ def _dedupe(ctxs: Sequence[LoadContext]) -> None:
         cur.execute(
             f"""DELETE FROM access_events WHERE run_id BETWEEN ? AND ? AND rowid IN (
                 SELECT rowid FROM (
-                    SELECT rowid, row_number() OVER (PARTITION BY run_id, {_CONTENT_SQL} ORDER BY rowid) AS n
+                    SELECT rowid,
+                           row_number() OVER (PARTITION BY run_id, {_CONTENT_SQL} ORDER BY source_pos, rowid) AS n
                     FROM access_events WHERE run_id BETWEEN ? AND ?) WHERE n > 1)""",  # noqa: S608
             [first, last, first, last],
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +34,15 @@ GROUP_MAX_BYTES = 8 * 1024 * 1024
 GROUP_FILE_MAX_BYTES = 4 * 1024 * 1024
 """Only files up to this content size join a group; bigger ones are worth a transaction of their own."""
 _GZIP_RATIO = 10  # JSON logs compress about tenfold
+HASH_AHEAD_BYTES = 32 * 1024 * 1024
+"""A new file at least this big is hashed on a second core while it loads (DuckDB reads one JSON
+file on about one core): its sha256 then costs no time. Whether it was loaded before (under another
+name) is known only at the end, when the load is rolled back. A path loaded before with the same
+size is hashed first, so re-ingesting a directory skips its old files without reading them twice."""
+
+
+class _AlreadyLoaded(Exception):
+    """A file hashed during its load turned out to be loaded before: its transaction is undone."""
 
 
 class Status:
@@ -92,6 +102,8 @@ class _Pending:
     fmt: Format
     sample: Sample
     clock: float
+    digest: Future[str] | None = None
+    """The file's sha256 while it is still being computed (see HASH_AHEAD_BYTES)."""
 
 
 class _Ingest:
@@ -104,8 +116,17 @@ class _Ingest:
         self.group: list[_Pending] = []
         self.unloaded: list[FileResult] = []
         self.seen: dict[str, str] = _loaded_hashes(store)
+        self.known_files = _loaded_files(store)
+        self._hasher: ThreadPoolExecutor | None = None
 
     def run(self, paths: Iterable[Path]) -> IngestReport:
+        try:
+            return self._run(paths)
+        finally:
+            if self._hasher is not None:
+                self._hasher.shutdown(wait=True, cancel_futures=True)
+
+    def _run(self, paths: Iterable[Path]) -> IngestReport:
         own = {self.store.path.resolve(), Path(f"{self.store.path.resolve()}.wal")}
         for path in iter_files(paths):
             if path.resolve() in own:
@@ -140,12 +161,19 @@ class _Ingest:
             if not path.is_file():
                 raise UnreadableFile("not a regular file")
             result.size = path.stat().st_size
-            result.sha256 = sha = file_sha256(path)
-            if sha in self.seen:
-                result.status = Status.ALREADY_LOADED
-                result.message = f"already loaded (same content as {self.seen[sha]})"
-                self._settle(result, clock, reject=False)
-                return None
+            digest: Future[str] | None = None
+            sha = ""
+            if result.size >= HASH_AHEAD_BYTES and (str(result.path), result.size) not in self.known_files:
+                if self._hasher is None:
+                    self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlspm-hash")
+                digest = self._hasher.submit(file_sha256, path)
+            else:
+                result.sha256 = sha = file_sha256(path)
+                if sha in self.seen:
+                    result.status = Status.ALREADY_LOADED
+                    result.message = f"already loaded (same content as {self.seen[sha]})"
+                    self._settle(result, clock, reject=False)
+                    return None
             sample = take_sample(path, result.size)
             fmt = self.force
             if fmt is None:
@@ -168,13 +196,30 @@ class _Ingest:
             self._settle(result, clock, reject=True)
             return None
         result.format, result.title = fmt.name, fmt.title
+        if digest is None:
+            self.seen[sha] = str(result.path)
+        return _Pending(result, fmt, sample, clock, digest)
+
+    def _check_digest(self, pending: _Pending) -> None:
+        """For a file hashed during its load: raise _AlreadyLoaded (undoing the load) if known."""
+        if pending.digest is None:
+            return
+        result = pending.result
+        try:
+            result.sha256 = sha = pending.digest.result()
+        except OSError as exc:
+            raise UnreadableFile(f"cannot read: {exc.strerror or exc}") from exc
+        if sha in self.seen:
+            raise _AlreadyLoaded(self.seen[sha])
         self.seen[sha] = str(result.path)
-        return _Pending(result, fmt, sample, clock)
 
     def _groupable(self, pending: _Pending) -> bool:
         check = getattr(pending.fmt, "groupable", None)
         return bool(
-            check is not None and _content_size(pending) <= GROUP_FILE_MAX_BYTES and check(pending.sample)
+            check is not None
+            and pending.digest is None
+            and _content_size(pending) <= GROUP_FILE_MAX_BYTES
+            and check(pending.sample)
         )
 
     # -- loading -------------------------------------------------------------------------------
@@ -215,6 +260,12 @@ class _Ingest:
                 self._transaction(pending, exact=True)
         except (DatabaseLockedError, ReadOnlyError):
             raise
+        except _AlreadyLoaded as exc:
+            result.status = Status.ALREADY_LOADED
+            result.message = f"already loaded (same content as {exc})"
+            result.counts = Counts()
+            self._settle(result, pending.clock, reject=False)
+            return
         except MlspmError as exc:
             self._failed(pending, exc.message)
             return
@@ -238,6 +289,7 @@ class _Ingest:
             pending.fmt.load(ctx)
             ctx.flush_rejects()
             linking.link_runs(cur, [ctx])
+            self._check_digest(pending)
             self._loaded(pending, ctx)
             _insert_run(cur, pending.result, self.report.batch_id)
 
@@ -359,6 +411,15 @@ def _loaded_hashes(store: Store) -> dict[str, Any]:
             "WHERE status = 'loaded' AND sha256 IS NOT NULL GROUP BY 1"
         ).fetchall()
     return {str(sha): str(path) for sha, path in rows}
+
+
+def _loaded_files(store: Store) -> set[tuple[str, int]]:
+    """(path, size) of every file loaded before."""
+    with store.cursor() as cur:
+        rows = cur.execute(
+            "SELECT DISTINCT path, size_bytes FROM ingest_runs WHERE status = 'loaded' AND size_bytes IS NOT NULL"
+        ).fetchall()
+    return {(str(path), int(size)) for path, size in rows}
 
 
 def _new_batch_id() -> str:

@@ -77,6 +77,31 @@ def test_reingest_adds_nothing_and_overlapping_files_skip_known_events(tmp_path,
     assert query("SELECT count(*), count(DISTINCT event_id) FROM access_events") == [(15, 15)]
 
 
+def test_big_files_hashed_during_their_load_still_skip_known_content(tmp_path, ingest, query, monkeypatch):
+    from mlspm.ingest import runner
+
+    monkeypatch.setattr(runner, "HASH_AHEAD_BYTES", 0)  # every file counts as big
+    first = _write(tmp_path / "a.jsonl", [_event(i) for i in range(10)])
+    copy = tmp_path / "copy-of-a.jsonl"
+    copy.write_bytes(first.read_bytes())
+    report = ingest(first, copy)  # the copy is found out only after its load, which is undone
+    assert [f.status for f in report.files] == ["loaded", "already_loaded"]
+    assert "a.jsonl" in (report.files[1].message or "")
+    assert report.files[0].sha256 == report.files[1].sha256 is not None
+    assert query("SELECT count(*) FROM access_events") == [(10,)]
+    assert query("SELECT count(*) FROM rejects") == [(0,)]
+    # the same path and size again: hashed first, skipped without loading
+    again = ingest(first)
+    assert [f.status for f in again.files] == ["already_loaded"]
+    later = ingest(copy)  # another name, known content: loaded, then undone
+    assert [f.status for f in later.files] == ["already_loaded"]
+    assert query("SELECT count(*) FROM access_events") == [(10,)]
+    assert query("SELECT status, count(*) FROM ingest_runs GROUP BY 1 ORDER BY 1") == [
+        ("already_loaded", 3),
+        ("loaded", 1),
+    ]
+
+
 def test_events_without_ids_get_content_ids_and_identical_repeats_are_kept(tmp_path, ingest, query):
     line = json.dumps({"ts": "2026-01-01T00:00:00Z", "principal": "p", "action": "InvokeModel"})
     path = _write(tmp_path / "noid.jsonl", [line, line, line])
