@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from analyzers.model import Analyzer, AnalyzerContext, DiscoveredAsset, Fired
+from analyzers.model import Analyzer, AnalyzerContext, DiscoveredAsset, Fired, SharedQueries
 from analyzers.registry import analyzers as registered
 from analyzers.settings import AnalyzerSettings
 from mlspm import __version__
@@ -91,13 +91,14 @@ def analyze(
         runnable.append((analyzer, params_used[analyzer.meta.id]))
 
     _Outcome = tuple[AnalyzerResult, list[Fired], list[DiscoveredAsset]]
+    shared = SharedQueries()
 
     def run_one(analyzer: Analyzer, params: dict[str, Any]) -> _Outcome:
         clock = time.perf_counter()
         try:
             with store.cursor() as cur:
                 cur.execute(MACROS)
-                ctx = AnalyzerContext(cur=cur, params=params, data_until=data_until)
+                ctx = AnalyzerContext(cur=cur, params=params, data_until=data_until, shared=shared)
                 results = list(analyzer.run(ctx))
         except Exception as exc:  # one analyzer's failure is recorded; the others still run
             error = f"{type(exc).__name__}: {exc}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from threading import Event, Lock
 from typing import Any, Protocol
 
 from mlspm.enums import Severity
@@ -97,6 +98,50 @@ class DiscoveredAsset:
     locators: tuple[str, ...] = ()
 
 
+class SharedQueries:
+    """Query results shared by the analyzers of one run: the same SQL with the same parameters runs
+    once, and an analyzer asking for it while another computes it waits for that result. So an
+    analyzer can build on another's definition (write-then-train on the unusual writes) for free."""
+
+    def __init__(self) -> None:
+        self._lock = Lock()
+        self._slots: dict[tuple[str, str], _Slot] = {}
+
+    def fetch(
+        self, cur: Cursor, sql: str, params: Mapping[str, Any]
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """(column names, rows) of ``sql`` with ``params``, computed on ``cur`` unless already known."""
+        key = (sql, repr(sorted(params.items())))
+        with self._lock:
+            slot = self._slots.get(key)
+            owner = slot is None
+            if slot is None:
+                slot = self._slots[key] = _Slot()
+        if not owner:
+            slot.done.wait()
+            if slot.error is not None:
+                raise RuntimeError(f"the shared query failed: {slot.error}")
+            return slot.names, slot.rows
+        try:
+            result = cur.execute(sql, dict(params))
+            slot.names = [d[0] for d in result.description or []]
+            slot.rows = result.fetchall()
+        except Exception as exc:
+            slot.error = f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            slot.done.set()
+        return slot.names, slot.rows
+
+
+@dataclass
+class _Slot:
+    done: Event = field(default_factory=Event)
+    names: list[str] = field(default_factory=list)
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    error: str | None = None
+
+
 @dataclass
 class AnalyzerContext:
     """What an analyzer gets: a cursor to read through, its parameters, and the data's "now"."""
@@ -107,6 +152,7 @@ class AnalyzerContext:
     """The latest event time in the store: baselines and "stale" windows count back from it, so
     results do not depend on when the analysis runs."""
     discovered: list[DiscoveredAsset] = field(default_factory=list)
+    shared: SharedQueries = field(default_factory=SharedQueries)
 
 
 class Analyzer(Protocol):

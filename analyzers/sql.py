@@ -45,12 +45,11 @@ class SqlAnalyzer:
         params: dict[str, Any] = {name: ctx.params[name] for name in self.used if name != "data_until"}
         if "data_until" in self.used:
             params["data_until"] = ctx.data_until
-        result = ctx.cur.execute(self.sql, params)
-        names = [d[0] for d in result.description or []]
+        names, rows = ctx.shared.fetch(ctx.cur, self.sql, params)
         missing = [c for c in REQUIRED if c not in names]
         if missing:
             raise ValueError(f"{self.path.name} returns no {', '.join(missing)} column")
-        for row in result.fetchall():
+        for row in rows:
             record = dict(zip(names, row, strict=True))
             yield _fired(record)
 

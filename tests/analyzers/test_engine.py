@@ -181,3 +181,67 @@ def test_the_registry_validates_metadata(tmp_path, monkeypatch):
             registry.analyzers()
     finally:
         registry.analyzers.cache_clear()
+
+
+def test_a_query_two_analyzers_share_runs_once_per_analysis(estate, store, monkeypatch):
+    from analyzers.model import SharedQueries
+
+    estate.event(T0, principal="p", action="PutObject", resource="s3://b/k")
+    estate.flush()
+    calls: list[str] = []
+    made: list[SharedQueries] = []
+    real_fetch, real_init = SharedQueries.fetch, SharedQueries.__init__
+
+    def fetch(self, cur, sql, params):
+        calls.append(sql)
+        return real_fetch(self, cur, sql, params)
+
+    def init(self):
+        real_init(self)
+        made.append(self)
+
+    monkeypatch.setattr(SharedQueries, "fetch", fetch)
+    monkeypatch.setattr(SharedQueries, "__init__", init)
+    analyze(store, only=["poisoning_dataset_unusual_writer", "poisoning_write_then_train"])
+    writer_sql = registry.by_id()["poisoning_dataset_unusual_writer"].sql  # type: ignore[attr-defined]
+    assert calls.count(writer_sql) == 2  # asked for by both analyzers, with the same parameters ...
+    assert len(made) == 1 and sum(k[0] == writer_sql for k in made[0]._slots) == 1  # ... and run once
+
+
+def test_shared_queries_compute_once_and_share_errors():
+    import threading
+
+    from analyzers.model import SharedQueries
+
+    class Cursor:
+        def __init__(self) -> None:
+            self.executed = 0
+            self.description = [("n",)]
+
+        def execute(self, sql, params):
+            self.executed += 1
+            if "boom" in sql:
+                raise ValueError("no such table")
+            threading.Event().wait(0.05)  # long enough for the other thread to ask meanwhile
+            return self
+
+        def fetchall(self):
+            return [(1,)]
+
+    shared, cur = SharedQueries(), Cursor()
+    results: list[object] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(shared.fetch(cur, "SELECT 1", {"a": 1})))
+        for _ in range(3)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert cur.executed == 1 and results == [(["n"], [(1,)])] * 3
+    assert shared.fetch(cur, "SELECT 1", {"a": 2}) == (["n"], [(1,)]) and cur.executed == 2  # other params
+    with pytest.raises(ValueError):
+        shared.fetch(cur, "boom", {})
+    with pytest.raises(RuntimeError, match="no such table"):
+        shared.fetch(cur, "boom", {})  # the second asker gets the same failure, without running it again
+    assert cur.executed == 3

@@ -258,11 +258,11 @@ class Check:
 
     def _unusual_writes(self, ctx: AnalyzerContext) -> dict[str, WriteWindow]:
         params = {name: ctx.params[name] for name in self.writes_params}
-        result = ctx.cur.execute(self.writes_sql, params)
-        names = [d[0] for d in result.description or []]
+        # the same query and parameters as poisoning_dataset_unusual_writer's: computed once per run
+        names, rows = ctx.shared.fetch(ctx.cur, self.writes_sql, params)
         windows: dict[str, WriteWindow] = {}
         ids: dict[int, str] = {}
-        for row in result.fetchall():
+        for row in rows:
             r = dict(zip(names, row, strict=True))
             if str(r.get("severity")) == "low":  # a regular writer older than the logs: not suspect
                 continue

