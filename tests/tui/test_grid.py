@@ -176,6 +176,18 @@ async def test_set_rows_replaces_the_cached_strips():
         assert lines[4].strip() == ""
 
 
+async def test_losing_focus_dims_the_cursor():
+    app = GridApp(_rows(5))
+    async with app.run_test(size=SIZE) as pilot:
+        grid = app.query_one(RowGrid)
+        await pilot.pause()
+        focused = [s.style for s in grid.render_line(1)]
+        grid.blur()
+        await pilot.pause()
+        assert not grid.has_focus
+        assert [s.style for s in grid.render_line(1)] != focused  # the blurred cursor colours
+
+
 async def test_a_theme_change_repaints_with_the_new_colours():
     app = GridApp(_rows(5))
     async with app.run_test(size=SIZE) as pilot:

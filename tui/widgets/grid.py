@@ -187,6 +187,7 @@ class RowGrid(ScrollView, can_focus=True):
         self._cursor_strip: tuple[tuple[int, int], Strip] | None = None  # only one row wears the cursor
         self._header: tuple[int, Strip] | None = None
         self._styles: tuple[Style, ...] = ()  # the component styles the cached strips were made with
+        self._style_key: tuple[object, ...] = ()  # what the component styles depend on (_check_styles)
         self._view: tuple[int, int, int] | None = None  # scroll x, scroll y and width during a paint
         self.virtual_size = Size(self._width, 1)
 
@@ -245,8 +246,13 @@ class RowGrid(ScrollView, can_focus=True):
             self._view = None
 
     def _check_styles(self) -> None:
-        # Focus and hover change the component styles without always calling notify_style_update
-        # (animated restyles return early), so compare them once per paint: a few dict look-ups.
+        # The theme, focus, hover and classes change the component styles without always calling
+        # notify_style_update (animated restyles return early). Reading the styles on every paint
+        # would cost ~0.5 ms (each refresh() empties Textual's style cache), so only when those change.
+        key = (self.app.theme, self.get_pseudo_class_state(), self.classes)
+        if key == self._style_key and self._styles:
+            return
+        self._style_key = key
         styles = tuple(self.get_component_rich_style(name) for name in _COMPONENTS)
         if styles != self._styles:
             self._forget()
