@@ -189,6 +189,7 @@ class RowGrid(ScrollView, can_focus=True):
         self._styles: tuple[Style, ...] = ()  # the component styles the cached strips were made with
         self._style_key: tuple[object, ...] = ()  # what the component styles depend on (_check_styles)
         self._view: tuple[int, int, int] | None = None  # scroll x, scroll y and width during a paint
+        self._warm_from = 0  # rows before this one have been rendered ahead of being shown
         self.virtual_size = Size(self._width, 1)
 
     @property
@@ -226,6 +227,24 @@ class RowGrid(ScrollView, can_focus=True):
         self._strips.clear()
         self._cursor_strip = None
         self._header = None
+        self._warm_from = 0
+        self.call_later(self._warm)
+
+    _WARM_ROWS = 8  # ~2 ms of work: a key pressed meanwhile waits no longer than that
+
+    def _warm(self) -> None:
+        """Render the rows not shown yet, a few at a time between events, so that paging down shows
+        rows already made (the first paint renders only the rows in view)."""
+        if not self._styles or not self.is_attached:  # not painted yet: the first paint calls again
+            return
+        odd, even = self._styles[2], self._styles[3]
+        end = min(len(self._rows), self._warm_from + self._WARM_ROWS)
+        for row in range(self._warm_from, end):
+            if row not in self._strips:
+                self._row_strip(row, even if self.zebra_stripes and row % 2 == 0 else odd)
+        self._warm_from = end
+        if end < len(self._rows):
+            self.call_later(self._warm)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -257,6 +276,7 @@ class RowGrid(ScrollView, can_focus=True):
         if styles != self._styles:
             self._forget()
             self._styles = styles
+            self.call_later(self._warm)
 
     def _current_view(self) -> tuple[int, int, int]:
         scroll_x, scroll_y = self.scroll_offset
