@@ -199,3 +199,18 @@ async def test_a_theme_change_repaints_with_the_new_colours():
         after = grid.render_line(2)
         assert before.text == after.text
         assert [s.style for s in before] != [s.style for s in after]
+
+
+async def test_rows_out_of_view_are_rendered_between_keystrokes_and_look_the_same():
+    app = GridApp(_rows(120))
+    async with app.run_test(size=SIZE) as pilot:
+        grid = app.query_one(RowGrid)
+        await pilot.pause()
+        assert len(grid._strips) == 120  # the whole page, not only the 11 rows in view
+        ahead = grid._strips[60].text
+        grid.move_cursor(row=61)
+        await pilot.pause()
+        assert grid._strips[60].text == ahead and "row 60" in ahead
+        grid.set_rows(_rows(30, tag="new"))  # new rows: the old strips are gone, the new ones made
+        await pilot.pause()
+        assert len(grid._strips) == 30 and "new 29" in grid._strips[29].text
