@@ -55,7 +55,7 @@ _HEADERS = {
 
 
 class PagedEvents(Vertical):
-    """Events matching a filter, ``page_size`` rows at a time; n / b (or PageDown / PageUp at the edges)."""
+    """Events matching a filter, ``page_size`` rows at a time: n / b next / previous page, < / > the ends."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "next_page", "Next page"),
