@@ -155,3 +155,33 @@ def test_bedrock_logging_deleted_and_trail_stopped(estate):
     trail = fired["StopLogging"]
     assert trail.event_ids == [stopped] and trail.severity == "high"
     assert "stopped the CloudTrail trail main" in trail.summary and "still off" in trail.summary
+
+
+def test_snapshots_of_endpoints_without_capture_and_logging_that_delivers_nothing(estate):
+    off = '{"data_capture": {"enabled": false, "reason": "no DataCaptureConfig"}}'
+    estate.asset("endpoint:fraud", "endpoint", "fraud", uri=f"{SM}:endpoint/fraud", environment="prod", tags=off)
+    estate.asset(
+        "endpoint:ok", "endpoint", "ok", uri=f"{SM}:endpoint/ok", tags='{"data_capture": {"enabled": true}}'
+    )
+    estate.asset(
+        "service:bedrock-model-invocation-logging",
+        "service",
+        "bedrock-model-invocation-logging",
+        tags='{"model_invocation_logging": {"enabled": false, "destinations": {}, "delivery": {"text": false}}}',
+    )
+    found = {f.key: f for f in estate.run("access_logging_disabled")}
+    endpoint = found[f"sagemaker-endpoint|{SM}:endpoint/fraud"]
+    assert endpoint.severity == "medium" and "inventory snapshot" in endpoint.summary
+    assert "no DataCaptureConfig" in endpoint.summary and endpoint.asset_id == "endpoint:fraud"
+    bedrock = found["bedrock-snapshot|service:bedrock-model-invocation-logging"]
+    assert "delivers nothing" in bedrock.summary
+    assert len(found) == 2  # the endpoint with capture on stays quiet
+
+
+def test_a_snapshot_adds_nothing_when_the_logs_already_show_the_endpoint(estate):
+    _config(estate, T0, "fraud-v1", {"enableCapture": False})
+    _deploy(estate, T0, "fraud", "fraud-v1", "CreateEndpoint")
+    off = '{"data_capture": {"enabled": false}}'
+    estate.asset("endpoint:fraud", "endpoint", "fraud", uri=f"{SM}:endpoint/fraud", tags=off)
+    (f,) = estate.run("access_logging_disabled")
+    assert f.event_ids and "in the logs" in f.summary  # the story the logs tell, once

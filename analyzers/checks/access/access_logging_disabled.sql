@@ -1,6 +1,8 @@
 -- Model-invocation logging turned off: SageMaker endpoints served by a config without data capture,
 -- Bedrock invocation logging deleted or emptied, CloudTrail trails stopped or deleted. Only the few
--- control-plane events are parsed (filtered by action first).
+-- control-plane events are parsed (filtered by action first). The same state read from API snapshots
+-- in the inventory (DescribeEndpoint's DataCaptureConfig, GetModelInvocationLoggingConfiguration) fires
+-- too, under the same key as the logs would give, so a finding keeps its identity whichever shows it.
 WITH ev AS MATERIALIZED (
     SELECT id, event_id, ts, principal, action, lower(resource) AS res, asset_id, account_id, region,
            CASE WHEN json_valid(raw) THEN coalesce(json_extract(raw, '$.requestParameters'),
@@ -111,7 +113,24 @@ unlogged AS (  -- Bedrock invocations while its logging was off (same account an
      AND i.ts > g.ts AND i.ts < coalesce(g.back_on, 'infinity'::TIMESTAMPTZ)
     GROUP BY g.id
 ),
-env AS (SELECT asset_id, environment FROM assets)
+env AS (SELECT asset_id, environment FROM assets),
+-- From inventory snapshots ---------------------------------------------------------------------------
+snapshot_endpoints AS (  -- endpoints described without capture, unless the logs already tell their story
+    SELECT a.asset_id, lower(a.uri) AS endpoint, a.name, a.environment, a.updated_at,
+           try_cast(a.tags->>'$.last_modified' AS TIMESTAMPTZ) AS changed,
+           coalesce(a.tags->>'$.data_capture.reason', 'EnableCapture=false') AS why_off
+    FROM assets a
+    WHERE a.kind = 'endpoint' AND json_valid(a.tags)
+      AND a.tags->>'$.data_capture.enabled' = 'false' AND a.uri IS NOT NULL
+      AND lower(a.uri) NOT IN (SELECT endpoint FROM endpoint_findings)
+      AND lower(a.uri) NOT IN (SELECT endpoint FROM deletions)
+),
+snapshot_bedrock AS (  -- an invocation-logging configuration that delivers nothing
+    SELECT asset_id, updated_at, tags->'$.model_invocation_logging.destinations' AS destinations,
+           tags->>'$.account' AS account_id, tags->>'$.region' AS region
+    FROM assets
+    WHERE json_valid(tags) AND tags->>'$.model_invocation_logging.enabled' = 'false'
+)
 SELECT
     'sagemaker-endpoint|' || f.endpoint AS key,
     f.principal,
@@ -178,3 +197,38 @@ SELECT
     [g.id] AS event_ids,
     1 AS evidence_count
 FROM gaps g LEFT JOIN unlogged u USING (id)
+UNION ALL
+SELECT
+    'sagemaker-endpoint|' || e.endpoint AS key,
+    NULL AS principal,
+    e.asset_id,
+    e.endpoint AS resource,
+    coalesce(e.changed, e.updated_at) AS first_seen,
+    coalesce(e.changed, e.updated_at) AS last_seen,
+    CASE WHEN e.environment IS NOT NULL AND e.environment <> 'prod' THEN 'low' ELSE 'medium' END AS severity,
+    'SageMaker endpoint ' || e.name || coalesce(' (' || e.environment || ')', '')
+      || ' is served without data capture (' || e.why_off || ') according to an inventory snapshot'
+      || coalesce(' (the endpoint last changed ' || strftime(e.changed, '%Y-%m-%d %H:%M') || ' UTC)', '')
+      || ', so SageMaker keeps no record of its requests and responses (InvokeEndpoint is not in CloudTrail).'
+      AS summary,
+    to_json({reason: e.why_off, source: 'inventory snapshot', environment: e.environment}) AS details,
+    []::BIGINT[] AS event_ids,
+    0 AS evidence_count
+FROM snapshot_endpoints e
+UNION ALL
+SELECT
+    'bedrock-snapshot|' || b.asset_id AS key,
+    NULL AS principal,
+    b.asset_id,
+    'bedrock:' || coalesce(b.region, b.account_id, '') AS resource,
+    b.updated_at AS first_seen,
+    b.updated_at AS last_seen,
+    'medium' AS severity,
+    'The Bedrock model-invocation logging configuration' || coalesce(' of account ' || b.account_id, '')
+      || coalesce(' in ' || b.region, '') || ' delivers nothing (no destination, or delivery off for every'
+      || ' data type) according to an inventory snapshot loaded ' || strftime(b.updated_at, '%Y-%m-%d %H:%M')
+      || ' UTC: Bedrock invocations there are not logged.' AS summary,
+    to_json({destinations: b.destinations, source: 'inventory snapshot'}) AS details,
+    []::BIGINT[] AS event_ids,
+    0 AS evidence_count
+FROM snapshot_bedrock b
