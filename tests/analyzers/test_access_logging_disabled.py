@@ -159,7 +159,9 @@ def test_bedrock_logging_deleted_and_trail_stopped(estate):
 
 def test_snapshots_of_endpoints_without_capture_and_logging_that_delivers_nothing(estate):
     off = '{"data_capture": {"enabled": false, "reason": "no DataCaptureConfig"}}'
-    estate.asset("endpoint:fraud", "endpoint", "fraud", uri=f"{SM}:endpoint/fraud", environment="prod", tags=off)
+    estate.asset(
+        "endpoint:fraud", "endpoint", "fraud", uri=f"{SM}:endpoint/fraud", environment="prod", tags=off
+    )
     estate.asset(
         "endpoint:ok", "endpoint", "ok", uri=f"{SM}:endpoint/ok", tags='{"data_capture": {"enabled": true}}'
     )
