@@ -75,14 +75,17 @@ class AssetKind(StrEnum):
 
 
 class ScanResultKind(StrEnum):
-    """What a scan_results row records: an issue, an error, a skipped file, a file scanned clean, or a
-    known vulnerability of a dependency (Trivy, pip-audit: never an unsafe operator in a model file)."""
+    """What a scan_results row records: an issue, an error, a skipped file, a file scanned clean, a
+    known vulnerability of a dependency (Trivy, pip-audit: never an unsafe operator in a model file), or
+    a dependency manifest a vulnerability scanner audited (so a report that finds nothing still says
+    the artifact was checked, and older vulnerabilities of it stop counting)."""
 
     ISSUE = "issue"
     ERROR = "error"
     SKIPPED = "skipped"
     SCANNED = "scanned"
     VULNERABILITY = "vulnerability"
+    AUDITED = "audited"
 
 
 class TriageStatus(StrEnum):

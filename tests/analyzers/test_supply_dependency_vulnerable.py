@@ -55,3 +55,11 @@ def test_quiet_after_an_upgrade_and_for_other_scan_kinds(estate):
     estate.scan("/models/other.pkl", "scanned")
     (f,) = estate.run(ID)
     assert f.key == f"trivy|{IMAGE}|python-pkg|numpy==1.0" and f.scan_ids == [later]
+
+
+def test_a_later_report_that_finds_nothing_clears_the_artifact(estate):
+    _vuln(estate, "torch==2.0.0", "CVE-2024-0001", "critical", 1, T0, fixed="2.2.0")
+    estate.scan(IMAGE, "audited", scanner="trivy", member="python-pkg", run_id=1, scanned_at=T0)
+    assert len(estate.run(ID)) == 1
+    estate.scan(IMAGE, "audited", scanner="trivy", member="python-pkg", run_id=2, scanned_at=T0 + days(3))
+    assert estate.run(ID) == []

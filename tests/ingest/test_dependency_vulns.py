@@ -47,9 +47,12 @@ def test_real_trivy_reports(real_samples: Path, ingest, query, name: str) -> Non
     artifact, lockfile, vulns = REAL_TRIVY[name]
     [result] = ingest(real_samples / TRIVY / name).files
     assert (result.status, result.format) == (Status.LOADED, "trivy"), result.message
-    assert (result.counts.loaded, result.counts.rejected) == (len(vulns), 0)
-    assert query(f"SELECT {COLUMNS} FROM scan_results ORDER BY source_pos") == [
+    assert (result.counts.loaded, result.counts.rejected) == (len(vulns) + 1, 0)  # + the lockfile's audit
+    assert query(f"SELECT {COLUMNS} FROM scan_results WHERE kind = 'vulnerability' ORDER BY source_pos") == [
         ("vulnerability", artifact, lockfile, cve, sev, sev.lower(), pin) for cve, sev, pin in vulns
+    ]
+    assert query("SELECT kind, target, member, message FROM scan_results WHERE kind = 'audited'") == [
+        ("audited", artifact, lockfile, f"{lockfile} audited: {len(vulns)} known vulnerabilities")
     ]
     assert query("SELECT DISTINCT scanner, scanner_version, scanned_at FROM scan_results") == [
         ("trivy", "dev", datetime(2021, 8, 25, 12, 20, 30, tzinfo=UTC))
@@ -63,12 +66,13 @@ def test_real_pip_audit_legacy_array(real_samples: Path, ingest, query) -> None:
     [result] = ingest(path).files
     assert (result.status, result.format) == (Status.LOADED, "pip_audit"), result.message
     # 6 dependencies, 1 vulnerable with 2 advisories; the 5 clean ones are the audited inventory, not rows
-    assert (result.counts.loaded, result.counts.rejected) == (2, 0)
+    assert (result.counts.loaded, result.counts.rejected) == (3, 0)  # 2 advisories + the audit itself
     assert "do not name the environment" in (result.message or "")
     target = str(path.resolve())
     assert query(f"SELECT {COLUMNS} FROM scan_results ORDER BY source_pos") == [
         ("vulnerability", target, None, "PYSEC-2019-179", None, "medium", "flask==0.5"),
         ("vulnerability", target, None, "PYSEC-2018-66", None, "medium", "flask==0.5"),
+        ("audited", target, None, None, None, None, None),
     ]
     message = query("SELECT message FROM scan_results ORDER BY source_pos")[0][0]
     assert message.startswith(
@@ -103,7 +107,7 @@ def test_current_pip_audit_with_skips_fixes_and_bad_records(tmp_path: Path, inge
     path.write_text(json.dumps(doc))
     [result] = ingest(path).files
     assert (result.status, result.format) == (Status.LOADED, "pip_audit"), result.message
-    assert (result.counts.loaded, result.counts.rejected) == (2, 2)
+    assert (result.counts.loaded, result.counts.rejected) == (3, 2)
     rows = query("SELECT kind, rule_id, module_operator, message FROM scan_results ORDER BY source_pos")
     assert rows == [
         (
@@ -119,6 +123,7 @@ def test_current_pip_audit_with_skips_fixes_and_bad_records(tmp_path: Path, inge
             "internal-lib",
             "internal-lib: Dependency not found on PyPI and could not be audited",
         ),
+        ("audited", None, None, "4 dependencies audited"),
     ]
     assert query("SELECT reason FROM rejects ORDER BY position") == [
         ("dependencies[0].vulns[1] has no id",),
@@ -165,8 +170,11 @@ def test_trivy_image_links_to_the_asset_whose_uri_is_the_image(tmp_path: Path, i
     path.write_text(json.dumps(report))
     results = ingest(inventory, path).files
     assert [r.status for r in results] == [Status.LOADED, Status.LOADED], [r.message for r in results]
-    assert (results[1].counts.loaded, results[1].counts.rejected) == (2, 2)
-    assert query("SELECT rule_id, severity, asset_id, message FROM scan_results ORDER BY source_pos") == [
+    assert (results[1].counts.loaded, results[1].counts.rejected) == (3, 2)  # 2 advisories + the audit
+    assert query(
+        "SELECT rule_id, severity, asset_id, message FROM scan_results WHERE kind = 'vulnerability' "
+        "ORDER BY source_pos"
+    ) == [
         (
             "CVE-2025-32434",
             "critical",

@@ -2,11 +2,12 @@
 -- vulnerable package version in a scanned artifact (image, repository, directory or audited
 -- environment) and lockfile, naming its advisories, the worst severity and the fixed versions.
 -- An artifact's current state is the latest report about it from that scanner (by scan time, then
--- load): a package fixed since then is no longer in it, and its finding stops firing.
+-- load; a report that found nothing still has its 'audited' rows): a package fixed since then is no
+-- longer in it, and its finding stops firing.
 WITH reports AS (
     SELECT scanner, target, run_id, max(scanned_at) AS scanned_at
     FROM scan_results
-    WHERE kind = 'vulnerability' AND target <> ''
+    WHERE kind IN ('vulnerability', 'audited') AND target <> ''
     GROUP BY ALL
 ),
 latest AS (

@@ -4,7 +4,8 @@ Both land in ``scan_results`` as kind ``vulnerability`` (never ``issue``: a CVE 
 unsafe operator in a model file) with ``rule_id`` = the advisory id (CVE/GHSA/PYSEC…),
 ``module_operator`` = ``package==installed version``, the fix in the message and the raw record kept
 (FORMATS.md §10.6). Packages without a known vulnerability are the audited inventory, not results:
-they are not rows.
+they are not rows; one ``audited`` row per Trivy result (lockfile or OS layer) and per pip-audit report
+records that the audit happened, so a later report that finds nothing still supersedes older ones.
 
 **Trivy** (``trivy image|fs|repo --format json``): ``target`` = ``ArtifactName`` — the image reference,
 repository or directory Trivy was pointed at — and ``member`` = ``Results[].Target`` (the lockfile or
@@ -93,8 +94,21 @@ class TrivyReport:
                 continue
             inner = text(result.get("Target"))
             target, member = (artifact, inner) if artifact else (inner or "", None)
-            for vi, vuln in enumerate(as_list(result.get("Vulnerabilities"))):
+            found = as_list(result.get("Vulnerabilities"))
+            for vi, vuln in enumerate(found):
                 records.append(_trivy_row(f"Results[{ri}].Vulnerabilities[{vi}]", vuln, target, member))
+            if target:
+                # This lockfile or layer was audited, even with nothing found: a later report on the same
+                # artifact then says its earlier vulnerabilities are gone.
+                records.append(
+                    ScanRecord(
+                        ScanResultKind.AUDITED,
+                        target,
+                        member,
+                        dump({k: result.get(k) for k in ("Target", "Class", "Type") if k in result}),
+                        message=f"{inner or target} audited: {len(found)} known vulnerabilities",
+                    )
+                )
             for key, label in _OTHER_FINDINGS.items():
                 for i, item in enumerate(as_list(result.get(key))):
                     records.append(
@@ -185,6 +199,16 @@ class PipAuditReport:
         records: list[ScanRecord] = []
         for di, dependency in enumerate(dependencies):
             records.extend(_pip_rows(f"dependencies[{di}]", dependency, target, fixes))
+        # The audit itself, even when it found nothing: the report's latest version is the current state.
+        records.append(
+            ScanRecord(
+                ScanResultKind.AUDITED,
+                target,
+                None,
+                dump({"dependencies": len(dependencies)}),
+                message=f"{len(dependencies)} dependencies audited",
+            )
+        )
         ctx.warn(
             "pip-audit reports do not name the environment or requirements file they audited: "
             "results are stored under this report's path"
