@@ -59,6 +59,24 @@ async def test_overview_then_open_a_finding_and_back(tui_app):
         assert isinstance(tui_app.screen, OverviewScreen)
 
 
+async def test_closing_a_screen_while_its_query_runs_drops_the_answer(tui_app):
+    async with tui_app.run_test(size=SIZE) as pilot:
+        screen = await _findings(pilot)
+        await pilot.press("enter")
+        await _settle(pilot)
+        finding = tui_app.screen
+        assert isinstance(finding, FindingScreen)
+        shown: list[object] = []
+        # Escape pressed while a query runs: the screen leaves the stack at once, its widgets a moment
+        # later. An answer arriving in between went to widgets being removed and crashed the real app
+        # (seen in the tmux smoke test).
+        finding.pending += 1
+        tui_app.pop_screen()
+        finding._deliver(lambda: shown.append(finding.query_one("#headline")))
+        await _settle(pilot, 0.2)
+        assert shown == [] and finding.pending == 0 and tui_app.screen is screen  # dropped; the app runs on
+
+
 async def test_triage_one_finding_from_its_detail(tui_app):
     async with tui_app.run_test(size=SIZE) as pilot:
         screen = await _findings(pilot)

@@ -73,6 +73,16 @@ class BaseScreen(Screen[None]):
         if len(self.app.screen_stack) > 2:
             self.app.pop_screen()
 
+    def _deliver(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Hand a worker's answer to ``callback`` on the UI thread, unless this screen was closed
+        meanwhile (Escape while its query ran): its widgets are gone, or going, and the answer is stale.
+        Popping takes a screen off the stack at once; its widgets are removed a moment later."""
+        try:
+            if self.is_attached and self in self.app.screen_stack:
+                callback(*args, **kwargs)
+        finally:
+            self.pending -= 1
+
     def fetch(self, job: Callable[[], T], done: Callable[[T], Any], *, group: str = "load") -> None:
         """Run ``job`` (a query) on a worker thread; ``done`` gets its result on the UI thread.
 
@@ -80,11 +90,7 @@ class BaseScreen(Screen[None]):
         never waits on DuckDB and stale answers are dropped.
         """
 
-        def finish(callback: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-            try:
-                callback(*args, **kwargs)
-            finally:
-                self.pending -= 1
+        finish = self._deliver
 
         def work() -> None:
             worker = self._current_worker()

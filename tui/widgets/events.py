@@ -107,6 +107,8 @@ class PagedEvents(Vertical):
         self.run_worker(work, thread=True, exclusive=True, group="page")
 
     def show(self, page: EventPage) -> None:
+        if not self.is_attached or self.screen not in self.app.screen_stack:
+            return  # its screen was closed while the page loaded (see BaseScreen._deliver)
         self.page = page
         if self._direction == "after":
             self.newer_exists = page.has_more
