@@ -16,7 +16,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from mlspm import __version__
 from mlspm.config import Config
@@ -115,8 +114,7 @@ class _Ingest:
         self.report = IngestReport(batch_id=_new_batch_id())
         self.group: list[_Pending] = []
         self.unloaded: list[FileResult] = []
-        self.seen: dict[str, str] = _loaded_hashes(store)
-        self.known_files = _loaded_files(store)
+        self.seen, self.known_files = _loaded_before(store)
         self._hasher: ThreadPoolExecutor | None = None
 
     def run(self, paths: Iterable[Path]) -> IngestReport:
@@ -404,22 +402,21 @@ def _next_run_id(cur: Cursor) -> int:
     return int(rows[0][0])
 
 
-def _loaded_hashes(store: Store) -> dict[str, Any]:
+def _loaded_before(store: Store) -> tuple[dict[str, str], set[tuple[str, int]]]:
+    """Of the files loaded before: each content's sha256 with the first path it came from, and every
+    (path, size) — one read of ingest_runs."""
     with store.cursor() as cur:
         rows = cur.execute(
-            "SELECT sha256, min_by(path, run_id) FROM ingest_runs "
-            "WHERE status = 'loaded' AND sha256 IS NOT NULL GROUP BY 1"
+            "SELECT sha256, path, size_bytes FROM ingest_runs WHERE status = 'loaded' ORDER BY run_id"
         ).fetchall()
-    return {str(sha): str(path) for sha, path in rows}
-
-
-def _loaded_files(store: Store) -> set[tuple[str, int]]:
-    """(path, size) of every file loaded before."""
-    with store.cursor() as cur:
-        rows = cur.execute(
-            "SELECT DISTINCT path, size_bytes FROM ingest_runs WHERE status = 'loaded' AND size_bytes IS NOT NULL"
-        ).fetchall()
-    return {(str(path), int(size)) for path, size in rows}
+    hashes: dict[str, str] = {}
+    files: set[tuple[str, int]] = set()
+    for sha, path, size in rows:
+        if sha is not None:
+            hashes.setdefault(str(sha), str(path))
+        if size is not None:
+            files.add((str(path), int(size)))
+    return hashes, files
 
 
 def _new_batch_id() -> str:

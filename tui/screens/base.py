@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Static
 
 from mlspm.errors import MlspmError
@@ -19,6 +20,12 @@ if TYPE_CHECKING:
     from tui.app import MlspmApp
 
 T = TypeVar("T")
+
+
+def still_open(widget: Widget) -> bool:
+    """Is ``widget`` on a screen that is still open? Popping takes a screen off the stack at once and
+    removes its widgets a moment later: a worker's answer arriving in between must be dropped."""
+    return widget.is_attached and widget.screen in widget.app.screen_stack
 
 
 class Crumbs(Static):
@@ -78,7 +85,7 @@ class BaseScreen(Screen[None]):
         meanwhile (Escape while its query ran): its widgets are gone, or going, and the answer is stale.
         Popping takes a screen off the stack at once; its widgets are removed a moment later."""
         try:
-            if self.is_attached and self in self.app.screen_stack:
+            if still_open(self):
                 callback(*args, **kwargs)
         finally:
             self.pending -= 1

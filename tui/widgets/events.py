@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from mlspm.query.model import EventFilter, EventPage
 from tui import text
+from tui.screens.base import still_open
 from tui.widgets.grid import Cell, Column, RowGrid, cell
 
 if TYPE_CHECKING:
@@ -107,8 +108,8 @@ class PagedEvents(Vertical):
         self.run_worker(work, thread=True, exclusive=True, group="page")
 
     def show(self, page: EventPage) -> None:
-        if not self.is_attached or self.screen not in self.app.screen_stack:
-            return  # its screen was closed while the page loaded (see BaseScreen._deliver)
+        if not still_open(self):
+            return  # its screen was closed while the page loaded
         self.page = page
         if self._direction == "after":
             self.newer_exists = page.has_more

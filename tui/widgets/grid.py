@@ -274,9 +274,8 @@ class RowGrid(ScrollView, can_focus=True):
         self._style_key = key
         styles = tuple(self.get_component_rich_style(name) for name in _COMPONENTS)
         if styles != self._styles:
-            self._forget()
+            self._forget()  # (which schedules the warm-up, now with these styles)
             self._styles = styles
-            self.call_later(self._warm)
 
     def _current_view(self) -> tuple[int, int, int]:
         scroll_x, scroll_y = self.scroll_offset
