@@ -18,6 +18,11 @@ from mlspm.ingest import FileResult, IngestReport, Status, ingest_paths
 from mlspm.store import Store
 from mlspm.text import printable
 
+DETAIL_LIMIT = 40
+"""Up to this many files the summary has a row per file; past it (a folder of delivered logs), a
+row per format and status, and the notes are capped: thousands of rows help nobody and took Rich
+seconds to draw. ``--files`` and ``--json`` still give every file."""
+
 _STATUS_STYLE = {
     Status.LOADED: "green",
     Status.ALREADY_LOADED: "dim",
@@ -36,8 +41,16 @@ _STATUS_STYLE = {
     help="Skip detection and read every file as this format (see `mlspm formats`).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the per-file summary as JSON.")
+@click.option(
+    "--files",
+    "every_file",
+    is_flag=True,
+    help=f"List every file in the summary (past {DETAIL_LIMIT} files it lists formats instead).",
+)
 @click.pass_obj
-def ingest(config: Config, paths: tuple[Path, ...], format_name: str | None, as_json: bool) -> None:
+def ingest(
+    config: Config, paths: tuple[Path, ...], format_name: str | None, as_json: bool, every_file: bool
+) -> None:
     """Load log, inventory and scanner-report files and folders into the database.
 
     Each file's format is found from its content (names and extensions do not matter), folders are
@@ -62,7 +75,7 @@ def ingest(config: Config, paths: tuple[Path, ...], format_name: str | None, as_
     if as_json:
         out.print_json(json.dumps(_report_json(report, config)))
     else:
-        _print_summary(report, config)
+        _print_summary(report, config, every_file=every_file)
     if report.failed:
         sys.exit(1)
 
@@ -95,19 +108,40 @@ def _short(path: Path, width: int = 50) -> str:
     return text if len(text) <= width else "…" + text[-(width - 1) :]
 
 
-def _print_summary(report: IngestReport, config: Config) -> None:
-    table = Table(title=None, show_edge=False, header_style="bold")
-    for col, justify in (
-        ("file", "left"),
-        ("format", "left"),
-        ("status", "left"),
-        ("rows", "right"),
-        ("duplicates", "right"),
-        ("rejected", "right"),
-        ("seconds", "right"),
-    ):
-        table.add_column(col, justify=justify)  # type: ignore[arg-type]
-    for f in report.files:
+def _print_summary(report: IngestReport, config: Config, *, every_file: bool = False) -> None:
+    detailed = every_file or len(report.files) <= DETAIL_LIMIT
+    out.print(_file_table(report.files) if detailed else _format_table(report.files))
+    loaded = sum(1 for f in report.files if f.status == Status.LOADED)
+    again = sum(1 for f in report.files if f.status == Status.ALREADY_LOADED)
+    out.print(
+        f"{len(report.files):,} files: {loaded:,} loaded, {again:,} already loaded, "
+        f"{len(report.failed):,} not loaded · "
+        f"{report.total('loaded'):,} rows, {report.total('duplicate'):,} duplicates skipped, "
+        f"{report.total('rejected'):,} rejected · database {safe(config.db_path)}"
+    )
+    # Files not loaded first (they are why the exit status is 1), then warnings on loaded files.
+    notes = [f for f in report.files if f.message and f.status in Status.NOT_LOADED]
+    notes += [f for f in report.files if f.message and f.status == Status.LOADED]
+    shown = notes if detailed else notes[:DETAIL_LIMIT]
+    for f in shown:
+        style = "red" if f.status in Status.NOT_LOADED else "yellow"
+        line = safe(f"{_short(f.path, 60)}: ", style=style)
+        line.append_text(safe(f.message, max_len=400))
+        (err if f.status in Status.NOT_LOADED else out).print(line)
+    if len(notes) > len(shown):
+        err.print(
+            f"… and {len(notes) - len(shown):,} more files with a note: `--files` or `--json` lists "
+            "them all, and every file's status and message stays in the ingest_runs table"
+        )
+    if report.total("rejected"):
+        out.print(
+            "rejected records are in the rejects table (file, position, reason, raw text) — see `mlspm stats`"
+        )
+
+
+def _file_table(files: list[FileResult]) -> Table:
+    table = _table("file", "format", "status", "rows", "duplicates", "rejected", "seconds")
+    for f in files:
         table.add_row(
             safe(_short(f.path, 60)),
             safe(f.format or "-"),
@@ -117,25 +151,34 @@ def _print_summary(report: IngestReport, config: Config) -> None:
             f"{f.counts.rejected:,}",
             f"{f.seconds:.2f}",
         )
-    out.print(table)
-    loaded = sum(1 for f in report.files if f.status == Status.LOADED)
-    again = sum(1 for f in report.files if f.status == Status.ALREADY_LOADED)
-    out.print(
-        f"{len(report.files)} files: {loaded} loaded, {again} already loaded, "
-        f"{len(report.failed)} not loaded · "
-        f"{report.total('loaded'):,} rows, {report.total('duplicate'):,} duplicates skipped, "
-        f"{report.total('rejected'):,} rejected · database {safe(config.db_path)}"
-    )
-    notes = [f for f in report.files if f.message and f.status != Status.ALREADY_LOADED]
-    for f in notes:
-        style = "red" if f.status in Status.NOT_LOADED else "yellow"
-        line = safe(f"{_short(f.path, 60)}: ", style=style)
-        line.append_text(safe(f.message, max_len=400))
-        (err if f.status in Status.NOT_LOADED else out).print(line)
-    if report.total("rejected"):
-        out.print(
-            "rejected records are in the rejects table (file, position, reason, raw text) — see `mlspm stats`"
+    return table
+
+
+def _format_table(files: list[FileResult]) -> Table:
+    """One row per (format, status): what a folder of thousands of files came to."""
+    table = _table("format", "status", "files", "rows", "duplicates", "rejected", "seconds")
+    groups: dict[tuple[str, str], list[FileResult]] = {}
+    for f in files:
+        groups.setdefault((f.format or "-", f.status), []).append(f)
+    for (fmt, status), members in sorted(groups.items()):
+        table.add_row(
+            safe(fmt),
+            safe(status, style=_STATUS_STYLE.get(status, "")),
+            f"{len(members):,}",
+            f"{sum(f.counts.loaded for f in members):,}",
+            f"{sum(f.counts.duplicate for f in members):,}",
+            f"{sum(f.counts.rejected for f in members):,}",
+            f"{sum(f.seconds for f in members):.2f}",
         )
+    return table
+
+
+def _table(*columns: str) -> Table:
+    table = Table(title=None, show_edge=False, header_style="bold")
+    for col in columns:
+        text_column = col in ("file", "format", "status")
+        table.add_column(col, justify="left" if text_column else "right")
+    return table
 
 
 def _report_json(report: IngestReport, config: Config) -> dict[str, object]:

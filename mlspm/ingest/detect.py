@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mlspm.ingest.formats import all_formats
-from mlspm.ingest.formats.base import Format
+from mlspm.ingest.formats.base import CERTAIN, Format
 from mlspm.ingest.source import Sample
 
 
@@ -24,6 +24,8 @@ def detect(sample: Sample, formats: list[Format] | None = None) -> Detection:
         score = fmt.sniff(sample)
         if score > best_score:
             best, best_score = fmt, score
+            if score >= CERTAIN:  # nothing later can win (ties go to the earlier format)
+                break
     if best is None:
         return Detection(None, 0, _why_not(sample))
     return Detection(best, best_score, f"detected as {best.title}")

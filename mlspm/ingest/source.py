@@ -61,9 +61,12 @@ def open_binary(path: Path) -> IO[bytes]:
 
 def read_all_text(path: Path, limit: int) -> str:
     """The whole decompressed content as text; raises UnreadableFile past ``limit`` bytes or on bad bytes."""
+    # Read in chunks: read(limit + 1) would allocate the whole limit (1 GiB) up front for every file.
+    data = bytearray()
     with open_binary(path) as fh:
         try:
-            data = fh.read(limit + 1)
+            while len(data) <= limit and (chunk := fh.read(min(_CHUNK * 4, limit + 1 - len(data)))):
+                data += chunk
         except (EOFError, OSError, zlib.error) as exc:
             raise UnreadableFile(describe_read_error(exc)) from exc
     if len(data) > limit:
@@ -79,7 +82,7 @@ def describe_read_error(exc: BaseException) -> str:
     return f"read error: {exc}"
 
 
-def decode_text(data: bytes, *, final: bool) -> str:
+def decode_text(data: bytes | bytearray, *, final: bool) -> str:
     """Decode UTF-8 (a BOM is dropped); raises UnreadableFile for binary data or other encodings.
 
     A text file with a few stray bytes (a NUL or a Latin-1 character an attacker put in a logged
@@ -110,7 +113,7 @@ _TEXT_HEAD = 64
 _MAX_BAD_SHARE = 0.001
 
 
-def _decode_prefix(data: bytes) -> str:
+def _decode_prefix(data: bytes | bytearray) -> str:
     # A sample may end in the middle of a multi-byte character: drop at most 3 trailing bytes.
     for cut in range(4):
         try:

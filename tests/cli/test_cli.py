@@ -85,3 +85,30 @@ def test_untrusted_text_in_messages_cannot_drive_the_terminal(tmp_path):
     done = mlspm("ingest", str(tmp_path), db=tmp_path / "e.duckdb")
     assert "\x1b" not in done.stdout + done.stderr
     assert "\\x1b" in done.stdout + done.stderr
+
+
+def test_a_folder_of_many_files_is_summarised_per_format(tmp_path):
+    """Delivered logs come as thousands of small files: one row per format and status, notes capped."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for n in range(45):
+        (inbox / f"part-{n:03d}.jsonl").write_text(
+            f'{{"ts": "2026-01-01T00:{n:02d}:00Z", "principal": "p{n}", "action": "GetObject"}}\n'
+        )
+    for n in range(43):
+        (inbox / f"junk-{n:03d}.txt").write_text(f"not a log {n}\n")
+    db = tmp_path / "x.duckdb"
+    done = mlspm("ingest", str(inbox), db=db)
+    assert done.returncode == 1
+    lines = done.stdout.splitlines()
+    assert any("generic_events" in line and "loaded" in line and "45" in line for line in lines), done.stdout
+    assert any("unrecognized" in line and "43" in line for line in lines), done.stdout
+    assert "part-000.jsonl" not in done.stdout  # no row per file
+    assert "88 files: 45 loaded, 0 already loaded, 43 not loaded" in done.stdout
+    # The 43 files not loaded: 40 named, then a count of the rest and where to find them.
+    assert done.stderr.count("not a supported format") == 40
+    assert "… and 3 more files with a note" in done.stderr
+
+    again = mlspm("ingest", "--files", str(inbox), db=tmp_path / "y.duckdb")
+    assert "part-000.jsonl" in again.stdout and "junk-042.txt" in again.stdout
+    assert again.stderr.count("not a supported format") == 43

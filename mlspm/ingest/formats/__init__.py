@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from mlspm.ingest.formats.base import Format
 
 
 def all_formats() -> list[Format]:
     """Every supported format (imported lazily so start-up stays light)."""
+    return list(_formats())
+
+
+@cache
+def _formats() -> tuple[Format, ...]:
+    # Built once: formats hold no state, and detection asks for them once per file.
     from mlspm.ingest.formats.ai_platform_audit import AnthropicActivity, DatabricksAudit, OpenAIAudit
     from mlspm.ingest.formats.aws_ml_api import AwsMlApi
     from mlspm.ingest.formats.azure_logs import AzureLogs
@@ -30,7 +38,7 @@ def all_formats() -> list[Format]:
     from mlspm.ingest.formats.sarif import Sarif
     from mlspm.ingest.formats.spdx3 import Spdx3
 
-    return [
+    return (
         CloudTrail(),
         CloudTrailDigest(),
         S3AccessLog(),
@@ -57,7 +65,7 @@ def all_formats() -> list[Format]:
         PipAuditReport(),
         GenericAssets(),
         GenericEvents(),
-    ]
+    )
 
 
 def by_name(name: str) -> Format:
