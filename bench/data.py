@@ -61,7 +61,7 @@ def generic_jsonl(events: int = 1_000_000) -> Path:
 
 def cloudtrail_dir(records: int = 100_000, per_file: int = 1000) -> Path:
     """Gzipped CloudTrail delivery files (``{"Records": [...]}``) holding ``records`` events."""
-    root = OUT / f"cloudtrail_{records}"
+    root = OUT / (f"cloudtrail_{records}" if per_file == 1000 else f"cloudtrail_{records}_by_{per_file}")
     if root.exists():
         return root
     tmp = root.with_suffix(".tmp")

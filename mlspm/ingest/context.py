@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from mlspm.config import Config
-from mlspm.ingest.source import Sample
+from mlspm.ingest.source import SAMPLE_BYTES, Sample, read_all_text
 from mlspm.store import Cursor
 
 _REJECT_BATCH = 5000
@@ -42,6 +42,15 @@ class LoadContext:
     relink_all: bool = False
     """Set by inventory loaders: asset locators changed, so every unlinked row is looked up again."""
     _rejects: list[tuple[Any, ...]] = field(default_factory=list, repr=False)
+
+    def whole_text(self, limit: int | None = None) -> str:
+        """The file's whole content as text (UnreadableFile past ``limit`` bytes, default the
+        configured document limit). A file that fitted in the detection sample is not read again:
+        delivered logs are thousands of small files, each otherwise opened and decompressed twice."""
+        limit = limit or self.config.max_document_bytes
+        if self.sample.complete and limit >= SAMPLE_BYTES:
+            return self.sample.text
+        return read_all_text(self.path, limit)
 
     def reject(
         self, position: int | None, kind: str, reason: str, raw: str | bytes | None, size: int | None = None

@@ -21,7 +21,7 @@ from mlspm.ingest import events
 from mlspm.ingest.bulk import RowBuffer
 from mlspm.ingest.context import LoadContext
 from mlspm.ingest.rules import action_class, outcome_from_status
-from mlspm.ingest.source import iter_lines, read_all_text
+from mlspm.ingest.source import iter_lines
 
 # Keys under which exporters wrap a list of records in one JSON document.
 LIST_KEYS = ("records", "Records", "entries", "items", "events", "logs", "data")
@@ -85,7 +85,7 @@ def _list_of(doc: dict[str, Any]) -> list[Any]:
 
 
 def _document_records(ctx: LoadContext, unwrap: Sequence[str]) -> Iterator[RawRecord]:
-    text = read_all_text(ctx.path, ctx.config.max_document_bytes)
+    text = ctx.whole_text()
     try:
         doc = json.loads(text)
     except ValueError as exc:

@@ -116,6 +116,7 @@ class _Ingest:
         self.force = force
         self.report = IngestReport(batch_id=_new_batch_id())
         self.group: list[_Pending] = []
+        self.group_bytes = 0
         self.unloaded: list[FileResult] = []
         self.seen, self.known_files = _loaded_before(store)
         self._hasher: ThreadPoolExecutor | None = None
@@ -141,10 +142,11 @@ class _Ingest:
                 if self.group and (
                     self.group[0].fmt.name != pending.fmt.name
                     or len(self.group) >= GROUP_MAX_FILES
-                    or sum(map(_content_size, self.group)) + _content_size(pending) > GROUP_MAX_BYTES
+                    or self.group_bytes + _content_size(pending) > GROUP_MAX_BYTES
                 ):
                     self._flush_group()
                 self.group.append(pending)
+                self.group_bytes += _content_size(pending)
             else:
                 self._flush_group()
                 self._load_one(pending)
@@ -225,7 +227,7 @@ class _Ingest:
 
     # -- loading -------------------------------------------------------------------------------
     def _flush_group(self) -> None:
-        group, self.group = self.group, []
+        group, self.group, self.group_bytes = self.group, [], 0
         if not group:
             return
         if len(group) == 1:

@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mlspm.ingest.context import LoadContext
-from mlspm.ingest.source import read_all_text
 
 _SHA256 = re.compile(r"(?:sha-?256:)?([0-9a-f]{64})")
 _WINDOWS_ABS = re.compile(r"^[A-Za-z]:[\\/]")
@@ -28,7 +27,7 @@ _ARCHIVE_EXT = re.compile(
 
 def read_json(ctx: LoadContext) -> Any:
     """The file's one JSON document; raises ValueError naming the line and column of a syntax error."""
-    text = read_all_text(ctx.path, ctx.config.max_document_bytes)
+    text = ctx.whole_text()
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

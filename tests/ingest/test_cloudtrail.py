@@ -222,3 +222,35 @@ def test_reingest_adds_nothing_and_redelivered_events_are_skipped(tmp_path, inge
     (f,) = ingest(_records(tmp_path / "b.json", [_event(i) for i in range(3, 8)])).files
     assert (f.counts.loaded, f.counts.duplicate) == (3, 2)
     assert query("SELECT count(*) FROM access_events") == [(8,)]
+
+
+def test_a_delivery_folder_of_small_and_big_files_keeps_every_record_at_its_position(
+    tmp_path, ingest, query
+):
+    """Small files are split in one statement, big ones one by one: same rows, same positions."""
+    inbox = tmp_path / "AWSLogs"
+    inbox.mkdir()
+    expected: dict[str, list[str]] = {}
+    for n in range(6):
+        events = [_event(n * 1000 + i) for i in range(4 + n)]
+        name = f"ct-{n}.json.gz" if n % 2 else f"ct-{n}.json"
+        _records(inbox / name, events, gz=n % 2 == 1)
+        expected[name] = [str(e["eventID"]) for e in events]
+    big = [_event(900_000 + i, responseElements={"pad": "x" * 600}) for i in range(400)]
+    _records(inbox / "ct-big.json", big)  # over the 256 KiB detection sample
+    expected["ct-big.json"] = [str(e["eventID"]) for e in big]
+    # A damaged Records file in the same group: it falls back alone and is rejected with its reason.
+    (inbox / "ct-broken.json").write_text(json.dumps({"Records": [_event(7)]})[:-5])
+    report = ingest(inbox)
+    status = {f.path.name: (f.status, f.counts.loaded) for f in report.files}
+    assert status.pop("ct-broken.json")[0] == "failed"
+    assert status == {name: ("loaded", len(ids)) for name, ids in expected.items()}
+    rows = query(
+        "SELECT r.path, e.source_pos, e.event_id FROM access_events e JOIN ingest_runs r USING (run_id) "
+        "ORDER BY r.path, e.source_pos"
+    )
+    got: dict[str, list[str]] = {}
+    for path, pos, event_id in rows:
+        got.setdefault(Path(path).name, []).append(event_id)
+        assert pos == len(got[Path(path).name])  # positions 1, 2, 3, ... in file order
+    assert got == expected

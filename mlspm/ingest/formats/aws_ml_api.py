@@ -14,7 +14,7 @@ from mlspm.ingest.assets import AssetRecord, locators_for, normalize_environment
 from mlspm.ingest.assets import text_value as _text
 from mlspm.ingest.context import LoadContext
 from mlspm.ingest.formats.base import CERTAIN, LIKELY, MAYBE, NO
-from mlspm.ingest.source import Sample, read_all_text
+from mlspm.ingest.source import Sample
 
 # Keys that are transport, not content.
 _NOISE = frozenset({"ResponseMetadata", "NextToken", "nextToken", "PaginationToken", "IsTruncated"})
@@ -140,7 +140,7 @@ class AwsMlApi:
         return CERTAIN if known_response(first, plain=True) else NO
 
     def load(self, ctx: LoadContext) -> None:
-        text = read_all_text(ctx.path, ctx.config.max_document_bytes)
+        text = ctx.whole_text()
         responses: list[Any] = []
         for value in _values(text, strict=True):
             # A JSON array of responses (a script's collected output) is read as those responses.

@@ -20,10 +20,15 @@ from mlspm.ingest.bulk import RowBuffer
 from mlspm.ingest.context import LoadContext, NeedsExactPass
 from mlspm.ingest.formats.base import CERTAIN, LIKELY, NO
 from mlspm.ingest.rules import action_class_sql
-from mlspm.ingest.source import Sample, iter_lines, read_all_text
+from mlspm.ingest.source import Sample, iter_lines
 from mlspm.store import Cursor
 
 _RECORDS = "_ct_records"
+_DOCS = "_ct_docs"
+_SPLIT_DOCS = (
+    "SELECT run_id, generate_subscripts(recs, 1), unnest(recs) "  # noqa: S608
+    f"FROM (SELECT run_id, json_extract(doc, '$.Records[*]') AS recs FROM {_DOCS})"
+)
 
 # Event fields read with one JSON parse per record: (name, camelCase path, lower-case twin or None).
 _FIELDS: tuple[tuple[str, str, str | None], ...] = (
@@ -257,12 +262,41 @@ class CloudTrail:
         return self._shape(sample) == "records"
 
     def load_group(self, ctxs: list[LoadContext]) -> None:
-        """Load delivered Records files together: one normalization pass for all of them."""
+        """Load delivered Records files together: DuckDB's JSON parser splits their Records (much
+        faster and leaner than read_json on one large object), then one normalization pass for all.
+        Anything unusual goes through the Python document path, file by file."""
         cur = ctxs[0].cur
         _create_records(cur)
+        small = [ctx for ctx in ctxs if ctx.sample.complete]
+        if small:
+            # A statement per small file cost more than parsing it (delivered logs are thousands
+            # of files of a few records): they go in one statement. Big ones keep one each, so a
+            # group never holds more than one big file's parsed records at a time.
+            cur.execute(f"CREATE OR REPLACE TEMP TABLE {_DOCS} (run_id BIGINT, doc VARCHAR)")
+            docs = RowBuffer(cur, _DOCS, ("run_id", "doc"))
+            for ctx in small:
+                docs.append((ctx.run_id, ctx.whole_text()))
+            docs.flush()
+            # Two unnests in one SELECT advance together (position, record). A lateral unnest WITH
+            # ORDINALITY gives the same rows but took 14 s instead of 0.06 s on eight 1,000-record files.
+            self._split(cur, _SPLIT_DOCS)
+            cur.execute(f"DROP TABLE {_DOCS}")
         for ctx in ctxs:
-            self._records_fast(ctx)
+            if not ctx.sample.complete:
+                self._split(
+                    cur,
+                    "SELECT ?::BIGINT, n, rec "
+                    "FROM unnest(json_extract(?::VARCHAR, '$.Records[*]')) WITH ORDINALITY AS u(rec, n)",
+                    [ctx.run_id, ctx.whole_text()],
+                )
         self._finish(ctxs, "rec", "record")
+
+    @staticmethod
+    def _split(cur: Cursor, select: str, params: list[object] | None = None) -> None:
+        try:
+            cur.execute(f"INSERT INTO {_RECORDS} {select}", params)
+        except duckdb.Error as exc:
+            raise NeedsExactPass from exc
 
     def load(self, ctx: LoadContext) -> None:
         shape = self._shape(ctx.sample)
@@ -302,19 +336,6 @@ class CloudTrail:
         if first and (len(sample.lines) > 1 or sample.complete):
             return "lines"
         return "document"
-
-    def _records_fast(self, ctx: LoadContext) -> None:
-        """Delivered files: DuckDB's JSON parser splits Records (much faster and leaner than
-        read_json on one large object); anything unusual goes through the Python document path."""
-        text = read_all_text(ctx.path, ctx.config.max_document_bytes)
-        try:
-            ctx.cur.execute(
-                f"INSERT INTO {_RECORDS} SELECT {ctx.run_id:d}, n, rec "  # noqa: S608
-                "FROM unnest(json_extract(?::VARCHAR, '$.Records[*]')) WITH ORDINALITY AS u(rec, n)",
-                [text],
-            )
-        except duckdb.Error as exc:
-            raise NeedsExactPass from exc
 
     def _lines_fast(self, ctx: LoadContext) -> None:
         try:
@@ -357,7 +378,7 @@ class CloudTrail:
     def _document(self, ctx: LoadContext) -> None:
         """JSON documents read in Python: an event, an array, lookup-events output, or Records
         containers (one or several back to back)."""
-        text = read_all_text(ctx.path, ctx.config.max_document_bytes)
+        text = ctx.whole_text()
         buffer = _RecordBuffer(ctx)
         number = 0
         for doc in _json_values(text):

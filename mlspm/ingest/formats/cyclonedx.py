@@ -18,7 +18,7 @@ from mlspm.ingest.assets import (
 )
 from mlspm.ingest.context import LoadContext
 from mlspm.ingest.formats.base import CERTAIN, NO
-from mlspm.ingest.source import Sample, read_all_text
+from mlspm.ingest.source import Sample
 
 MODEL_TYPE = "machine-learning-model"
 DATA_TYPE = "data"
@@ -58,7 +58,7 @@ class CycloneDX:
         return NO
 
     def load(self, ctx: LoadContext) -> None:
-        text = read_all_text(ctx.path, ctx.config.max_document_bytes)
+        text = ctx.whole_text()
         bom = parse_lenient(ctx, text)
         if not isinstance(bom, dict) or bom.get("bomFormat") != "CycloneDX":
             raise ValueError('not a CycloneDX JSON document (no top-level "bomFormat": "CycloneDX")')

@@ -40,7 +40,7 @@ from mlspm.ingest.context import LoadContext
 from mlspm.ingest.formats.base import CERTAIN, LIKELY, NO
 from mlspm.ingest.formats.modelscan_report import ScanRecord, write_records
 from mlspm.ingest.scans import as_dict, dump, text
-from mlspm.ingest.source import Sample, read_all_text
+from mlspm.ingest.source import Sample
 
 SCANNER = "fickling"
 SAFE = "LIKELY_SAFE"
@@ -90,7 +90,7 @@ class FicklingReport:
         return NO
 
     def load(self, ctx: LoadContext) -> None:
-        content = read_all_text(ctx.path, ctx.config.max_document_bytes)
+        content = ctx.whole_text()
         objects, problems = _split(content)
         if not any(is_result(o.value) for o in objects):
             first = problems[0][1] if problems else "no JSON object in the file"

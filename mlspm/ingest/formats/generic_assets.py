@@ -50,7 +50,7 @@ from mlspm.ingest.assets import (
 )
 from mlspm.ingest.context import LoadContext
 from mlspm.ingest.formats.base import LIKELY, MAYBE, NO
-from mlspm.ingest.source import Sample, read_all_text
+from mlspm.ingest.source import Sample
 
 TEXT_FIELDS = (
     "asset_id",
@@ -117,7 +117,7 @@ class GenericAssets:
         return NO
 
     def load(self, ctx: LoadContext) -> None:
-        text = read_all_text(ctx.path, ctx.config.max_document_bytes)
+        text = ctx.whole_text()
         is_json = text.lstrip().startswith(("[", "{"))
         rows = _json_rows(text) if is_json else _csv_rows(text)
         records: list[AssetRecord] = []

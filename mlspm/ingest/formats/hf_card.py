@@ -12,7 +12,7 @@ from mlspm.ingest.assets import text_value as _text
 from mlspm.ingest.context import LoadContext
 from mlspm.ingest.formats.base import CERTAIN, LIKELY, MAYBE, NO
 from mlspm.ingest.formats.mlflow_model import YamlError, jsonable, load_untrusted_yaml, to_json
-from mlspm.ingest.source import Sample, read_all_text
+from mlspm.ingest.source import Sample
 
 MAX_CARD_BYTES = 16 * 1024 * 1024
 HUB = "https://huggingface.co"
@@ -82,7 +82,7 @@ class HuggingFaceCard:
         return NO
 
     def load(self, ctx: LoadContext) -> None:
-        text = read_all_text(ctx.path, MAX_CARD_BYTES)
+        text = ctx.whole_text(MAX_CARD_BYTES)
         match = _FRONT_MATTER.match(text)
         if match is None:
             ctx.reject(

@@ -15,7 +15,7 @@ from mlspm.ingest.assets import AssetRecord, default_asset_id, write_assets
 from mlspm.ingest.assets import text_value as _text
 from mlspm.ingest.context import LoadContext
 from mlspm.ingest.formats.base import CERTAIN, NO
-from mlspm.ingest.source import Sample, read_all_text
+from mlspm.ingest.source import Sample
 
 MAX_YAML_BYTES = 16 * 1024 * 1024
 """MLmodel files are a few KB; anything this large is not one and is refused rather than parsed."""
@@ -121,7 +121,7 @@ class MlflowModel:
         return NO
 
     def load(self, ctx: LoadContext) -> None:
-        text = read_all_text(ctx.path, MAX_YAML_BYTES)
+        text = ctx.whole_text(MAX_YAML_BYTES)
         try:
             doc = load_untrusted_yaml(text)
         except YamlError as exc:

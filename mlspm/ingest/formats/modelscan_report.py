@@ -46,7 +46,7 @@ from typing import Any, ClassVar
 from mlspm.enums import ScanResultKind, Severity
 from mlspm.ingest.context import LoadContext
 from mlspm.ingest.formats.base import CERTAIN, LIKELY, NO
-from mlspm.ingest.source import Sample, read_all_text
+from mlspm.ingest.source import Sample
 
 SCANNER = "modelscan"
 MAX_REPORT_BYTES = 256 * 1024 * 1024
@@ -148,7 +148,7 @@ class ModelscanReport:
         return NO
 
     def load(self, ctx: LoadContext) -> None:
-        doc = parse_text(read_all_text(ctx.path, MAX_REPORT_BYTES))
+        doc = parse_text(ctx.whole_text(MAX_REPORT_BYTES))
         parsed = parse_report(doc)
         for warning in parsed.warnings:
             ctx.warn(warning)

@@ -12,7 +12,7 @@ from mlspm.ingest.assets import AssetRecord, default_asset_id, normalize_sha256,
 from mlspm.ingest.assets import text_value as _text
 from mlspm.ingest.context import LoadContext
 from mlspm.ingest.formats.base import CERTAIN, LIKELY, MAYBE, NO
-from mlspm.ingest.source import Sample, read_all_text
+from mlspm.ingest.source import Sample
 
 AI_PACKAGE = "ai_AIPackage"
 DATASET_PACKAGE = "dataset_DatasetPackage"
@@ -50,7 +50,7 @@ class Spdx3:
         return MAYBE if sample.complete else LIKELY
 
     def load(self, ctx: LoadContext) -> None:
-        text = read_all_text(ctx.path, ctx.config.max_document_bytes)
+        text = ctx.whole_text()
         try:
             doc = json.loads(text)
         except json.JSONDecodeError as exc:
