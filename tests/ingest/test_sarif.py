@@ -38,8 +38,8 @@ def test_modelaudit_sarif(real_samples: Path, ingest, query) -> None:
 
 def test_trivy_sarif_results_are_vulnerabilities(real_samples: Path, ingest, query) -> None:
     [result] = ingest(real_samples / TRIVY).files
-    assert (result.status, result.counts.loaded, result.counts.rejected) == (Status.LOADED, 4, 0)
-    rows = query(f"SELECT {COLUMNS} FROM scan_results ORDER BY source_pos")
+    assert (result.status, result.counts.loaded, result.counts.rejected) == (Status.LOADED, 5, 0)
+    rows = query(f"SELECT {COLUMNS} FROM scan_results WHERE kind = 'vulnerability' ORDER BY source_pos")
     image = "testdata/fixtures/images/alpine-310.tar.gz"
     assert [r[:8] for r in rows] == [
         ("trivy", "dev", "vulnerability", image, cve, "security-severity 5.3", "medium", package)
@@ -51,8 +51,28 @@ def test_trivy_sarif_results_are_vulnerabilities(real_samples: Path, ingest, que
         ]
     ]
     assert rows[0][8].startswith("Package: libcrypto1.1\nInstalled Version: 1.1.1c-r0\n")
-    # a dependency scanner's artifacts are not model files: no scanned rows
-    assert query("SELECT count(*) FROM scan_results WHERE kind <> 'vulnerability'") == [(0,)]
+    # a dependency scanner's artifacts are not model files: no scanned rows; the image was audited
+    assert query("SELECT kind, target, message FROM scan_results WHERE kind <> 'vulnerability'") == [
+        ("audited", image, f"{image} audited: 4 known vulnerabilities")
+    ]
+
+
+def test_a_later_trivy_sarif_that_finds_nothing_clears_the_image(
+    real_samples: Path, tmp_path: Path, store, ingest, query
+) -> None:
+    from analyzers.engine import analyze
+
+    ingest(real_samples / TRIVY)
+    analyze(store, only=["supply_dependency_vulnerable"])
+    active = "SELECT count(*) FROM findings WHERE analyzer_id = 'supply_dependency_vulnerable' AND active"
+    assert query(active) == [(2,)]  # libcrypto1.1 and libssl1.1
+    clean = json.loads((real_samples / TRIVY).read_text())
+    clean["runs"][0]["results"] = []  # the image rebuilt: nothing found
+    (tmp_path / "rescan.sarif").write_text(json.dumps(clean))
+    ingest(tmp_path / "rescan.sarif")
+    assert query("SELECT count(*) FROM scan_results WHERE kind = 'audited'") == [(2,)]
+    analyze(store, only=["supply_dependency_vulnerable"])
+    assert query(active) == [(0,)]
 
 
 def _log(tmp_path: Path, doc: object, name: str = "findings.txt") -> Path:

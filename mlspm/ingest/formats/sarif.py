@@ -200,13 +200,41 @@ class _Run:
                 self._add(ScanRecord(ScanResultKind.ISSUE, "", None, dump(result), reject=why))
             return
         vulnerable = False
+        first = len(self.out)
         for i, result in enumerate(results):
             vulnerable |= self._result(i, result)
+        self._audited(first)
         self._notifications()
         if not vulnerable:
             self._artifacts()
         if self.invocations and all(i.get("executionSuccessful") is False for i in self.invocations):
             self.ctx.warn(f"runs[{self.index}] ({self.scanner}): the tool reports that its run failed")
+
+    def _audited(self, first: int) -> None:
+        """One 'audited' row per artifact this run checked for vulnerable dependencies, as for
+        Trivy's JSON: a later report that finds nothing in it then clears its earlier findings.
+        Those are the artifacts with vulnerabilities here, and the image a Trivy run names."""
+        targets = {
+            r.target: None
+            for r in self.out[first:]
+            if r.kind == ScanResultKind.VULNERABILITY and r.target and not r.reject
+        }
+        image = text(as_dict(self.run.get("properties")).get("imageName"))
+        if image:
+            targets.setdefault(image)
+        for target in targets:
+            found = sum(
+                1 for r in self.out[first:] if r.kind == ScanResultKind.VULNERABILITY and r.target == target
+            )
+            self._add(
+                ScanRecord(
+                    ScanResultKind.AUDITED,
+                    target,
+                    None,
+                    dump({"run": self.index, "target": target}),
+                    message=f"{target} audited: {found} known vulnerabilities",
+                )
+            )
 
     def _add(self, record: ScanRecord) -> None:
         record.scanner = self.scanner or "sarif"
