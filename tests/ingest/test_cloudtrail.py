@@ -224,9 +224,7 @@ def test_reingest_adds_nothing_and_redelivered_events_are_skipped(tmp_path, inge
     assert query("SELECT count(*) FROM access_events") == [(8,)]
 
 
-def test_a_delivery_folder_of_small_and_big_files_keeps_every_record_at_its_position(
-    tmp_path, ingest, query
-):
+def test_a_delivery_folder_of_small_and_big_files_keeps_every_record_at_its_position(tmp_path, ingest, query):
     """Small files are split in one statement, big ones one by one: same rows, same positions."""
     inbox = tmp_path / "AWSLogs"
     inbox.mkdir()
