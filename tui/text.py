@@ -10,7 +10,7 @@ from textual.content import Content
 
 from mlspm.text import printable
 
-__all__ = ["cell", "para", "plain", "printable", "severity", "short", "status"]
+__all__ = ["asset_facts", "cell", "para", "plain", "printable", "severity", "short", "status"]
 
 SEVERITY_STYLE = {
     "critical": "bold white on red",
@@ -27,6 +27,12 @@ STATUS_STYLE = {
     "risk_accepted": "dim italic",
     "resolved": "green",
 }
+ASSET_FIELDS = (
+    "kind", "name", "version", "uri", "owner", "environment", "classification", "format", "sha256",
+    "public", "encrypted", "source",
+)  # fmt: skip
+"""The inventory fields the asset and finding screens show, in this order (those that are set)."""
+
 SEVERITY_ICON = {"critical": "■■■■", "high": "■■■ ", "medium": "■■  ", "low": "■   ", "info": "·   "}
 
 
@@ -104,3 +110,12 @@ def short(principal: str | None) -> str:
         if marker in principal:
             return principal.split(marker, 1)[1]
     return principal.rsplit(":", 1)[-1] if principal.startswith("arn:") else principal
+
+
+def asset_facts(out: Text, asset: dict[str, Any]) -> None:
+    """Append the asset's id (bold) and its set inventory fields, one ``name  value`` line each."""
+    out.append(printable(asset["asset_id"]) + "\n", style="bold")
+    for key in ASSET_FIELDS:
+        if asset.get(key) is not None:
+            out.append(f"{key:15s}", style="dim")
+            out.append(printable(asset[key]) + "\n")

@@ -211,11 +211,20 @@ def content_id(*parts: Any) -> str:
     )
 
 
-def get_path(doc: Any, path: str) -> Any:
-    """``doc`` at a dotted path (``a.b.0.c``); None when any step is missing."""
+def get_path(doc: Any, path: str, *, any_case: bool = False) -> Any:
+    """``doc`` at a dotted path (``a.b.0.c``); None when any step is missing.
+
+    With ``any_case``, a key not found as written matches case-insensitively (``callerIp`` finds
+    ``callerIP``), stray quotes around it ignored: exporters rename keys (Panther lower-cases
+    ``insertId`` and writes ``callerIP``; one Azure test event has the malformed key ``tenantId"``).
+    """
     for step in path.split("."):
         if isinstance(doc, dict):
-            doc = doc.get(step)
+            if any_case and step not in doc:
+                low = step.lower()
+                doc = next((v for k, v in doc.items() if k.strip().strip("\"'").lower() == low), None)
+            else:
+                doc = doc.get(step)
         elif isinstance(doc, list) and step.isdigit() and int(step) < len(doc):
             doc = doc[int(step)]
         else:

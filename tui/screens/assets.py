@@ -131,24 +131,7 @@ class AssetScreen(BaseScreen):
             self.say(f"no asset {self.asset_id}", error=True)
             return
         out = Text()
-        out.append(text.printable(d.asset["asset_id"]) + "\n", style="bold")
-        for key in (
-            "kind",
-            "name",
-            "version",
-            "uri",
-            "owner",
-            "environment",
-            "classification",
-            "format",
-            "sha256",
-            "public",
-            "encrypted",
-            "source",
-        ):
-            if d.asset.get(key) is not None:
-                out.append(f"{key:15s}", style="dim")
-                out.append(text.printable(d.asset[key]) + "\n")
+        text.asset_facts(out, d.asset)
         out.append(f"{'open findings':15s}", style="dim")
         out.append(f"{d.findings}\n", style="bold red" if d.findings else "")
         out.append("\nlineage\n", style="bold")

@@ -173,24 +173,7 @@ class FindingScreen(BaseScreen):
             out.append("this finding names no inventory asset", style="dim")
         else:
             a = detail.asset
-            out.append(f"{text.printable(a['asset_id'])}\n", style="bold")
-            for key in (
-                "kind",
-                "name",
-                "version",
-                "uri",
-                "owner",
-                "environment",
-                "classification",
-                "format",
-                "sha256",
-                "public",
-                "encrypted",
-                "source",
-            ):
-                if a.get(key) is not None:
-                    out.append(f"{key:15s}", style="dim")
-                    out.append(text.printable(a[key]) + "\n")
+            text.asset_facts(out, a)
             out.append("\nlineage — upstream (what points at it)\n", style="bold")
             for relation, other in detail.upstream or [("", "—")]:
                 out.append(f"  {text.printable(other)} {relation} this\n")

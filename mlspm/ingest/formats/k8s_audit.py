@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 from mlspm.enums import ActionClass
 from mlspm.ingest.context import LoadContext
 from mlspm.ingest.formats.base import CERTAIN, LIKELY, MAYBE, NO
-from mlspm.ingest.pyevents import LIST_KEYS, EventWriter, RawRecord, json_records, parse_time
+from mlspm.ingest.pyevents import LIST_KEYS, EventWriter, RawRecord, get_path, json_records, parse_time
 from mlspm.ingest.rules import outcome_from_status
 from mlspm.ingest.source import Sample
 
@@ -38,25 +38,8 @@ _MISSING: tuple[Any, ...] = (None, "", "-", [], {})
 
 
 def ci_get(doc: Any, path: str) -> Any:
-    """``doc`` at a dotted path, matching keys case-insensitively (``callerIp`` finds ``callerIP``).
-
-    Exporters rename keys (Panther lower-cases ``insertId``, writes ``callerIP``) and one Azure test
-    event has the malformed key ``tenantId"``: stray quotes around a key are ignored too.
-    """
-    for step in path.split("."):
-        if isinstance(doc, dict):
-            if step in doc:
-                doc = doc[step]
-            else:
-                low = step.lower()
-                doc = next((v for k, v in doc.items() if k.strip().strip("\"'").lower() == low), None)
-        elif isinstance(doc, list) and step.isdigit() and int(step) < len(doc):
-            doc = doc[int(step)]
-        else:
-            return None
-        if doc is None:
-            return None
-    return doc
+    """``doc`` at a dotted path, keys matched case-insensitively (see :func:`get_path`)."""
+    return get_path(doc, path, any_case=True)
 
 
 def ci_first(doc: Any, *paths: str) -> Any:
