@@ -437,17 +437,8 @@ def _asset(rf: ReportFinding) -> str:
     if a is None:
         line = f"{_code(f.asset_id)} <span class='muted'>(not in the inventory)</span>"
     else:
-        facts = [
-            ("kind", a.kind),
-            ("version", a.version),
-            ("environment", a.environment),
-            ("classification", a.classification),
-            ("owner", a.owner),
-            ("uri", a.uri),
-            ("source", a.source),
-        ]
         line = f"{_code(a.asset_id)} <span class='muted'>{_e(a.name)}</span> — " + " · ".join(
-            f"{k} {_e(v)}" for k, v in facts if v
+            f"{k} {_e(v)}" for k, v in w.asset_facts(a)
         )
     parts = [f"<h4>Asset and lineage</h4><p>{line}</p>"]
     if rf.upstream or rf.downstream:

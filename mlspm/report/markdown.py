@@ -378,16 +378,7 @@ def _asset(rf: ReportFinding) -> list[str]:
     if a is None:
         line = f"{md(f.asset_id)} (not in the inventory)"
     else:
-        facts = [
-            ("kind", a.kind),
-            ("version", a.version),
-            ("environment", a.environment),
-            ("classification", a.classification),
-            ("owner", a.owner),
-            ("uri", a.uri),
-            ("source", a.source),
-        ]
-        line = f"{md(a.asset_id)} ({md(a.name)}) — " + " · ".join(f"{k} {md(v)}" for k, v in facts if v)
+        line = f"{md(a.asset_id)} ({md(a.name)}) — " + " · ".join(f"{k} {md(v)}" for k, v in w.asset_facts(a))
     out = [f"**Asset and lineage:** {line}", ""]
     links, hidden = w.lineage_rows(rf.upstream, rf.downstream)
     if links:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import Any
 
-from mlspm.report.model import AnalysisRun, LineageLink, ReportData
+from mlspm.report.model import AnalysisRun, AssetInfo, LineageLink, ReportData
 
 SEVERITY_LABEL = {
     "critical": "Critical",
@@ -137,6 +137,20 @@ def common_folder(paths: Sequence[str]) -> str:
 
 def relative(path: str, base: str) -> str:
     return path[len(base) + 1 :] if base and path.startswith(base + "/") else path
+
+
+def asset_facts(a: AssetInfo) -> list[tuple[str, str]]:
+    """The inventory facts a report prints beside an asset's name, those that are set, in order."""
+    facts = [
+        ("kind", a.kind),
+        ("version", a.version),
+        ("environment", a.environment),
+        ("classification", a.classification),
+        ("owner", a.owner),
+        ("uri", a.uri),
+        ("source", a.source),
+    ]
+    return [(k, v) for k, v in facts if v]
 
 
 def lineage_rows(
