@@ -87,6 +87,22 @@ class Store:
             ) from exc
 
     @contextmanager
+    def threads(self, count: int) -> Iterator[None]:
+        """Run the block with DuckDB on ``count`` threads, then restore the previous number.
+
+        A setting of the whole database instance: only for phases where one unit of work runs at a
+        time, such as a load.
+        """
+        with self.cursor() as cur:
+            before = int(cur.execute("SELECT current_setting('threads')").fetchall()[0][0])
+            cur.execute("SET GLOBAL threads = ?", [count])
+        try:
+            yield
+        finally:
+            with self.cursor() as cur:
+                cur.execute("SET GLOBAL threads = ?", [before])
+
+    @contextmanager
     def cursor(self) -> Iterator[Cursor]:
         """A fresh cursor for one unit of work; DuckDB errors come out as StoreError."""
         with self._lock:

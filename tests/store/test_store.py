@@ -113,3 +113,19 @@ def test_a_migrated_database_opens_read_only_and_refuses_writes(tmp_path):
             assert cur.execute("SELECT count(*) FROM rejects").fetchall() == [(1,)]
         with pytest.raises(StoreError, match="read-only"), store.cursor() as cur:
             cur.execute("DELETE FROM rejects")
+
+
+def test_threads_are_set_for_a_block_and_restored_even_on_error(tmp_path):
+    with Store(tmp_path / "t.duckdb") as store:
+
+        def threads() -> int:
+            with store.cursor() as cur:
+                return int(cur.execute("SELECT current_setting('threads')").fetchall()[0][0])
+
+        before = threads()
+        with store.threads(1):
+            assert threads() == 1
+        assert threads() == before
+        with pytest.raises(RuntimeError), store.threads(1):
+            raise RuntimeError("a load failed")
+        assert threads() == before
