@@ -139,14 +139,15 @@ class _Ingest:
             if pending is None:
                 continue
             if self._groupable(pending):
+                size = _content_size(pending)
                 if self.group and (
                     self.group[0].fmt.name != pending.fmt.name
                     or len(self.group) >= GROUP_MAX_FILES
-                    or self.group_bytes + _content_size(pending) > GROUP_MAX_BYTES
+                    or self.group_bytes + size > GROUP_MAX_BYTES
                 ):
                     self._flush_group()
                 self.group.append(pending)
-                self.group_bytes += _content_size(pending)
+                self.group_bytes += size
             else:
                 self._flush_group()
                 self._load_one(pending)

@@ -214,25 +214,22 @@ class _Run:
         """One 'audited' row per artifact this run checked for vulnerable dependencies, as for
         Trivy's JSON: a later report that finds nothing in it then clears its earlier findings.
         Those are the artifacts with vulnerabilities here, and the image a Trivy run names."""
-        targets = {
-            r.target: None
+        found = Counter(
+            r.target
             for r in self.out[first:]
             if r.kind == ScanResultKind.VULNERABILITY and r.target and not r.reject
-        }
+        )
         image = text(as_dict(self.run.get("properties")).get("imageName"))
         if image:
-            targets.setdefault(image)
-        for target in targets:
-            found = sum(
-                1 for r in self.out[first:] if r.kind == ScanResultKind.VULNERABILITY and r.target == target
-            )
+            found.setdefault(image, 0)
+        for target, count in found.items():
             self._add(
                 ScanRecord(
                     ScanResultKind.AUDITED,
                     target,
                     None,
                     dump({"run": self.index, "target": target}),
-                    message=f"{target} audited: {found} known vulnerabilities",
+                    message=f"{target} audited: {count} known vulnerabilities",
                 )
             )
 
