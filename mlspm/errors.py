@@ -35,6 +35,10 @@ class ReadOnlyError(StoreError):
     """A write was attempted through a read-only connection."""
 
 
+class OutOfMemoryError(StoreError):
+    """DuckDB needed more memory than its cap allows (and could not spill the rest to disk)."""
+
+
 class FormatError(MlspmError):
     """An input file's format could not be recognised or is not supported."""
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import duckdb
 
 from mlspm.config import Config
 from mlspm.ingest.source import SAMPLE_BYTES, Sample, read_all_text
@@ -15,6 +19,19 @@ _REJECT_BATCH = 5000
 
 class NeedsExactPass(Exception):
     """Raised by a loader's fast path: roll back and load the file again with ``ctx.exact`` set."""
+
+
+@contextmanager
+def exact_pass_on_refusal() -> Iterator[None]:
+    """Around a fast path's DuckDB statement: DuckDB refusing the input means "load it exactly".
+    Running out of memory is not the input's fault: it goes up as it is, and the runner loads the
+    file again under a larger cap rather than down the slower exact pass."""
+    try:
+        yield
+    except duckdb.OutOfMemoryException:
+        raise
+    except duckdb.Error as exc:
+        raise NeedsExactPass from exc
 
 
 @dataclass

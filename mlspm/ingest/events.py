@@ -98,19 +98,19 @@ def insert_events(ctxs: Sequence[LoadContext], source: str, params: list[object]
     fmt, cur = ctxs[0].format_name, ctxs[0].cur
     cols = ", ".join(EVENT_FIELDS)
     # Rows need no order in the table (each keeps its file position in source_pos), and without
-    # it DuckDB writes from both threads at once: a third less time on a big file. This cursor only.
+    # it DuckDB writes from both threads at once: a third less time on a big file. This cursor only;
+    # if the INSERT fails, the transaction and its cursor end, and the aborted transaction would
+    # refuse the RESET, hiding the INSERT's own error (such as running out of memory).
     cur.execute("SET preserve_insertion_order = false")
-    try:
-        cur.execute(
-            f"""
-            INSERT INTO access_events (id, {cols}, asset_id, source_format, run_id, source_pos)
-            SELECT hash(?, {_CONTENT_SQL}) >> 1, {cols}, NULL, ?, run_id, pos
-            FROM ({source}) src
-            """,  # noqa: S608
-            [fmt, fmt, *(params or [])],
-        )
-    finally:
-        cur.execute("RESET preserve_insertion_order")
+    cur.execute(
+        f"""
+        INSERT INTO access_events (id, {cols}, asset_id, source_format, run_id, source_pos)
+        SELECT hash(?, {_CONTENT_SQL}) >> 1, {cols}, NULL, ?, run_id, pos
+        FROM ({source}) src
+        """,  # noqa: S608
+        [fmt, fmt, *(params or [])],
+    )
+    cur.execute("RESET preserve_insertion_order")
     _dedupe(ctxs)
 
 

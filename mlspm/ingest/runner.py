@@ -19,7 +19,7 @@ from pathlib import Path
 
 from mlspm import __version__
 from mlspm.config import Config
-from mlspm.errors import DatabaseLockedError, MlspmError, ReadOnlyError
+from mlspm.errors import DatabaseLockedError, MlspmError, OutOfMemoryError, ReadOnlyError, StoreError
 from mlspm.ingest import linking
 from mlspm.ingest.bulk import RowBuffer
 from mlspm.ingest.context import Counts, LoadContext, NeedsExactPass
@@ -33,6 +33,16 @@ GROUP_MAX_BYTES = 8 * 1024 * 1024
 """Content size (estimated for gzip) of one group: bounds the memory a group's transaction needs."""
 GROUP_FILE_MAX_BYTES = 4 * 1024 * 1024
 """Only files up to this content size join a group; bigger ones are worth a transaction of their own."""
+FILE_MEMORY_LIMIT = "256MB"
+"""DuckDB's memory cap while one file loads; past it DuckDB spills to its temporary file. A file
+that needs more (DuckDB out of memory) is loaded again under the whole load cap (MLSPM_MEMORY_LIMIT,
+1 GB by default). 256 MB costs a big JSON-lines log no time against 1 GB and holds a 5 GB one to
+about 400 MB instead of 1.2 GB."""
+GROUP_MEMORY_LIMIT = "128MB"
+"""DuckDB's memory cap while a group of small files loads. Its working set is a few tens of MB, so
+the cap mostly applies to table rows committed but not yet checkpointed: DuckDB holds those
+uncompressed in RAM (149 MB after 100k CloudTrail records, mostly their raw JSON) and under the cap
+moves them to its temporary file instead. A group that fails loads again file by file."""
 _GZIP_RATIO = 10  # JSON logs compress about tenfold
 HASH_AHEAD_BYTES = 32 * 1024 * 1024
 """A new file at least this big is hashed on a second core while it loads (DuckDB reads one JSON
@@ -120,6 +130,7 @@ class _Ingest:
         self.unloaded: list[FileResult] = []
         self.seen, self.known_files = _loaded_before(store)
         self._hasher: ThreadPoolExecutor | None = None
+        self.capped = False  # something was loaded under a lean memory cap
 
     def run(self, paths: Iterable[Path]) -> IngestReport:
         try:
@@ -153,7 +164,24 @@ class _Ingest:
                 self._load_one(pending)
         self._flush_group()
         self._record_unloaded()
+        if self.capped:
+            self._checkpoint()
         return self.report
+
+    def _checkpoint(self) -> None:
+        """Write the loaded rows into the database file now, under the group cap.
+
+        Under the lean caps DuckDB moved them to its temporary file; the checkpoint it runs at close
+        would read them back under the whole load cap (50 MB more peak memory for 100k CloudTrail
+        records).
+        Best-effort: the rows are committed either way, and a checkpoint refused now (another
+        transaction open in this process) simply happens later.
+        """
+        try:
+            with self.store.memory_cap(GROUP_MEMORY_LIMIT), self.store.cursor() as cur:
+                cur.execute("CHECKPOINT")
+        except StoreError:
+            pass
 
     # -- reading and recognising -------------------------------------------------------------
     def _prepare(self, path: Path) -> _Pending | None:
@@ -215,7 +243,6 @@ class _Ingest:
             raise UnreadableFile(f"cannot read: {exc.strerror or exc}") from exc
         if sha in self.seen:
             raise _AlreadyLoaded(self.seen[sha])
-        self.seen[sha] = str(result.path)
 
     def _groupable(self, pending: _Pending) -> bool:
         check = getattr(pending.fmt, "groupable", None)
@@ -239,7 +266,12 @@ class _Ingest:
         try:
             # One DuckDB thread: a group is too small to split across threads, and the second
             # thread's buffers cost 40 MB of peak memory for no time saved (100k CloudTrail records).
-            with self.store.threads(1), self.store.transaction() as cur:
+            self.capped = True
+            with (
+                self.store.threads(1),
+                self.store.memory_cap(GROUP_MEMORY_LIMIT),
+                self.store.transaction() as cur,
+            ):
                 run_ids = _next_run_ids(cur, len(group))
                 ctxs = [
                     self._context(cur, p, run_id, exact=False)
@@ -269,9 +301,9 @@ class _Ingest:
         result = pending.result
         try:
             try:
-                self._transaction(pending, exact=False)
+                self._capped_transaction(pending, exact=False)
             except NeedsExactPass:
-                self._transaction(pending, exact=True)
+                self._capped_transaction(pending, exact=True)
         except (DatabaseLockedError, ReadOnlyError):
             raise
         except _AlreadyLoaded as exc:
@@ -296,6 +328,15 @@ class _Ingest:
             return
         self._done(result, pending.clock)
 
+    def _capped_transaction(self, pending: _Pending, *, exact: bool) -> None:
+        """The file's transaction under FILE_MEMORY_LIMIT; once more under the whole cap if short."""
+        self.capped = True
+        try:
+            with self.store.memory_cap(FILE_MEMORY_LIMIT):
+                self._transaction(pending, exact=exact)
+        except OutOfMemoryError:
+            self._transaction(pending, exact=exact)
+
     def _transaction(self, pending: _Pending, *, exact: bool) -> None:
         pending.result.counts = Counts()
         with self.store.transaction() as cur:
@@ -306,6 +347,8 @@ class _Ingest:
             self._check_digest(pending)
             self._loaded(pending, ctx)
             _insert_runs(cur, [pending.result], self.report.batch_id)
+        if pending.digest is not None:  # known only now that it is committed: a retry is not a repeat
+            self.seen[pending.result.sha256 or ""] = str(pending.result.path)
 
     def _context(self, cur: Cursor, pending: _Pending, run_id: int, *, exact: bool) -> LoadContext:
         result = pending.result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +20,18 @@ Cursor = duckdb.DuckDBPyConnection
 
 INGEST_MEMORY_LIMIT = "1GB"
 
+_SIZE = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([KMGT]?I?B|BYTES)?\s*", re.IGNORECASE)
+_UNIT = {"": 1, "B": 1, "BYTES": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
+_UNIT.update({"KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40})
+
+
+def size_bytes(text: str) -> int | None:
+    """Bytes in a size as DuckDB writes or reads it ('1GB', '953.6 MiB'); None if it is not one."""
+    match = _SIZE.fullmatch(text)
+    if not match:
+        return None
+    return int(float(match.group(1)) * _UNIT[(match.group(2) or "").upper()])
+
 
 class Store:
     """Owns the DuckDB connection; hands out cursors (safe to use one per thread) and transactions.
@@ -30,6 +43,7 @@ class Store:
         self.path = Path(path)
         self.read_only = read_only
         self._lock = threading.Lock()
+        self._memory_limit: str | None = None  # as set by bound_memory; None: DuckDB's default
         if not self.path.exists():
             if read_only or not create:
                 raise StoreError(
@@ -85,6 +99,37 @@ class Store:
                 f"cannot set DuckDB's memory limit to {value!r}: {str(exc).splitlines()[0]}",
                 hint="MLSPM_MEMORY_LIMIT takes a size such as 1GB or 4GB",
             ) from exc
+        self._memory_limit = value
+
+    @contextmanager
+    def memory_cap(self, limit: str) -> Iterator[None]:
+        """Run the block with DuckDB's memory capped at ``limit`` if that is below the current cap.
+
+        Past the cap DuckDB moves table data not yet checkpointed to its temporary file rather than
+        holding it in RAM. Lowering is best-effort: if DuckDB cannot, the block runs under the
+        current cap. Afterwards the cap set by :meth:`bound_memory` (or DuckDB's default) returns,
+        written as it was set: DuckDB reports the setting rounded, and writing that back would
+        drift on every restore.
+        """
+        with self.cursor() as cur:
+            current = size_bytes(cur.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+            wanted = size_bytes(limit)
+            lowered = False
+            if wanted is not None and (current is None or wanted < current):
+                try:
+                    cur.execute("SET GLOBAL memory_limit = ?", [limit])
+                    lowered = True
+                except duckdb.Error:
+                    pass
+        try:
+            yield
+        finally:
+            if lowered:
+                with self.cursor() as cur:
+                    if self._memory_limit is None:
+                        cur.execute("RESET GLOBAL memory_limit")
+                    else:
+                        cur.execute("SET GLOBAL memory_limit = ?", [self._memory_limit])
 
     @contextmanager
     def threads(self, count: int) -> Iterator[None]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from mlspm.errors import DatabaseLockedError, ReadOnlyError, StoreError
+from mlspm.errors import DatabaseLockedError, OutOfMemoryError, ReadOnlyError, StoreError
 
 _LOCK_PID = re.compile(r"Conflicting lock is held in (?P<prog>.*?) \(PID (?P<pid>\d+)\)")
 
@@ -45,9 +45,10 @@ def translate(error: duckdb.Error, db_path: Path | str) -> StoreError:
             hint="upgrade mlspm (and its duckdb) to open it",
         )
     if isinstance(error, duckdb.OutOfMemoryException):
-        return StoreError(
+        return OutOfMemoryError(
             f"DuckDB ran out of memory: {_first_line(text)}",
-            hint="load fewer files at once, or raise DuckDB's memory_limit",
+            hint="loads are capped at MLSPM_MEMORY_LIMIT (e.g. 4GB raises it); otherwise free memory "
+            "or work on fewer files at once",
         )
     return StoreError(
         f"database error: {_first_line(text)}",

@@ -252,3 +252,49 @@ def test_a_delivery_folder_of_small_and_big_files_keeps_every_record_at_its_posi
         got.setdefault(Path(path).name, []).append(event_id)
         assert pos == len(got[Path(path).name])  # positions 1, 2, 3, ... in file order
     assert got == expected
+
+
+def _big(i0: int, n: int = 400) -> list[dict[str, object]]:
+    """Enough padded events to pass the 256 KiB detection sample (a file loaded on its own)."""
+    return [_event(i0 + i, responseElements={"pad": "x" * 600}) for i in range(n)]
+
+
+def test_big_records_files_in_any_valid_layout_keep_each_record_as_written(tmp_path, ingest, query):
+    pretty = _big(0)
+    (tmp_path / "pretty.json").write_text(json.dumps({"Records": pretty}, indent=2).replace("\n", "\r\n"))
+    extra_key = _big(10_000)
+    (tmp_path / "extra-key.json").write_text(json.dumps({"Records": extra_key, "note": "after the array"}))
+    first, second = _big(20_000, 200), _big(30_000, 200)
+    (tmp_path / "two-docs.json").write_text(
+        json.dumps({"Records": first}) + "\n" + json.dumps({"Records": second})
+    )
+    report = ingest(tmp_path)
+    assert {f.path.name: (f.status, f.counts.loaded) for f in report.files} == {
+        "pretty.json": ("loaded", 400),
+        "extra-key.json": ("loaded", 400),
+        "two-docs.json": ("loaded", 400),
+    }
+    rows = query(
+        "SELECT e.source_pos, e.raw FROM access_events e JOIN ingest_runs r USING (run_id) "
+        "WHERE r.path LIKE '%pretty.json' ORDER BY e.source_pos"
+    )
+    assert [pos for pos, _ in rows] == list(range(1, 401))
+    assert [json.loads(raw) for _, raw in rows] == pretty
+    assert "\r\n" in rows[0][1]  # the record's own text, as the file has it
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (lambda text: text[:-5], "invalid JSON"),
+        (lambda text: text.replace("}]}", "},]}"), "invalid JSON"),
+        (lambda text: text.replace("}, {", "} {", 1), "invalid JSON"),
+    ],
+    ids=["truncated", "trailing-comma", "missing-comma"],
+)
+def test_a_damaged_big_records_file_is_one_reject_with_the_reason(tmp_path, ingest, query, damage, reason):
+    (tmp_path / "big.json").write_text(damage(json.dumps({"Records": _big(0)})))
+    (f,) = ingest(tmp_path).files
+    assert f.status == "failed" and reason in (f.message or "")
+    assert query("SELECT position_kind, count(*) FROM rejects GROUP BY 1") == [("file", 1)]
+    assert query("SELECT count(*) FROM access_events") == [(0,)]

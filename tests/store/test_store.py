@@ -10,6 +10,7 @@ import pytest
 from mlspm.config import DB_ENV_VAR, Config, default_db_path
 from mlspm.errors import ConfigError, DatabaseLockedError, StoreError
 from mlspm.store import Store
+from mlspm.store.database import size_bytes
 from mlspm.store.migrate import available
 
 
@@ -129,3 +130,43 @@ def test_threads_are_set_for_a_block_and_restored_even_on_error(tmp_path):
         with pytest.raises(RuntimeError), store.threads(1):
             raise RuntimeError("a load failed")
         assert threads() == before
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1GB", 10**9),
+        ("128MB", 128 * 10**6),
+        ("953.6 MiB", int(953.6 * 2**20)),
+        ("4 gib", 4 * 2**30),
+        ("512", 512),
+        ("lots", None),
+        ("", None),
+    ],
+)
+def test_size_bytes_reads_duckdb_sizes(text, expected):
+    assert size_bytes(text) == expected
+
+
+def test_memory_cap_lowers_for_a_block_and_restores_the_bound_value_exactly(tmp_path):
+    with Store(tmp_path / "m.duckdb") as store:
+
+        def limit() -> str:
+            with store.cursor() as cur:
+                return str(cur.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+
+        default = limit()
+        with store.memory_cap("100MB"):
+            assert limit() == "95.3 MiB"  # DuckDB reports it rounded, in MiB
+        assert limit() == default  # never bound: DuckDB's default comes back
+        store.bound_memory("1GB")
+        bound = limit()
+        for _ in range(20):  # written back as set, so repeated restores do not drift
+            with store.memory_cap("100MB"):
+                pass
+        assert limit() == bound
+        with pytest.raises(RuntimeError), store.memory_cap("100MB"):
+            raise RuntimeError("a load failed")
+        assert limit() == bound
+        with store.memory_cap("8GB"):  # above the current cap: left alone
+            assert limit() == bound

@@ -28,12 +28,10 @@ import io
 import json
 from typing import Any, ClassVar
 
-import duckdb
-
 from mlspm.enums import ActionClass, Outcome
 from mlspm.ingest import events
 from mlspm.ingest.bulk import temp_table
-from mlspm.ingest.context import LoadContext, NeedsExactPass
+from mlspm.ingest.context import LoadContext, exact_pass_on_refusal
 from mlspm.ingest.formats.base import LIKELY, NO
 from mlspm.ingest.rules import action_class_sql, outcome_from_status_sql
 from mlspm.ingest.source import Sample, iter_lines, open_binary
@@ -229,10 +227,8 @@ class GenericEvents:
                            compression='{compression}', maximum_object_size={ctx.config.max_record_bytes:d})
             WHERE CASE WHEN {valid} THEN true ELSE error('record needs the exact pass') END
         """  # noqa: S608
-        try:
+        with exact_pass_on_refusal():
             events.insert_events([ctx], source, [str(ctx.path)])
-        except duckdb.Error as exc:
-            raise NeedsExactPass from exc
 
     def _slow_json(self, ctx: LoadContext) -> None:
         limit = ctx.config.max_record_bytes
