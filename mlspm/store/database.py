@@ -109,7 +109,7 @@ class Store:
         holding it in RAM. Lowering is best-effort: if DuckDB cannot, the block runs under the
         current cap. Afterwards the cap set by :meth:`bound_memory` (or DuckDB's default) returns,
         written as it was set: DuckDB reports the setting rounded, and writing that back would
-        drift on every restore.
+        drift on every restore. Not for nesting: the inner block would restore the bound cap.
         """
         with self.cursor() as cur:
             current = size_bytes(cur.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])

@@ -441,7 +441,7 @@ class _RecordBuffer:
 _WS = "[ \t\r\n]*"  # JSON's whitespace (``\s`` would also take Unicode spaces)
 _RECORDS_OPEN = re.compile(_WS + r"\{" + _WS + r'"Records"' + _WS + ":" + _WS + r"\[" + _WS)
 _NEXT = re.compile(_WS + r"([,\]])" + _WS)
-_CLOSE = re.compile(r"\}" + _WS)
+_CLOSE = re.compile(_WS + r"\}" + _WS)
 
 
 def _split_big(ctx: LoadContext) -> None:
@@ -458,20 +458,20 @@ def _split_big(ctx: LoadContext) -> None:
     decoder = json.JSONDecoder()
     rows = RowBuffer(ctx.cur, _RECORDS, ("run_id", "pos", "rec"))
     index, number = opening.end(), 0
-    try:
-        ended = text.startswith("]", index)
-        if ended:
-            index = _NEXT.match(text, index).end()  # type: ignore[union-attr]
-        while not ended:
+    ended = text.startswith("]", index)
+    if ended:  # no records
+        index += 1
+    while not ended:
+        try:
             _, end = decoder.raw_decode(text, index)
-            number += 1
-            rows.append((ctx.run_id, number, text[index:end]))
-            after = _NEXT.match(text, end)
-            if after is None:
-                raise NeedsExactPass
-            index, ended = after.end(), after.group(1) == "]"
-    except ValueError as exc:
-        raise NeedsExactPass from exc
+        except ValueError as exc:
+            raise NeedsExactPass from exc
+        number += 1
+        rows.append((ctx.run_id, number, text[index:end]))
+        after = _NEXT.match(text, end)
+        if after is None:
+            raise NeedsExactPass
+        index, ended = after.end(), after.group(1) == "]"
     if not _CLOSE.fullmatch(text, index):
         raise NeedsExactPass  # more after the Records array (other keys, a second document)
     rows.flush()
