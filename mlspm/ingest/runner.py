@@ -140,10 +140,13 @@ class _Ingest:
                 self._hasher.shutdown(wait=True, cancel_futures=True)
 
     def _run(self, paths: Iterable[Path]) -> IngestReport:
-        own = {self.store.path.resolve(), Path(f"{self.store.path.resolve()}.wal")}
+        db = self.store.path.resolve()
+        own = {db, Path(f"{db}.wal")}
+        spill = Path(f"{db}.tmp")  # DuckDB's temporary directory: loads spill there past their cap
         for path in iter_files(paths):
-            if path.resolve() in own:
-                continue  # never read the database (or its write-ahead log) as an input
+            resolved = path.resolve()
+            if resolved in own or spill in resolved.parents:
+                continue  # never read the database, its write-ahead log or its spill files as input
             if self.progress:
                 self.progress("start", path, None)
             pending = self._prepare(path)

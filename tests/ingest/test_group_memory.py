@@ -118,3 +118,13 @@ def test_a_file_short_of_memory_under_the_file_cap_loads_again_under_the_whole_c
     assert query("SELECT count(*) FROM ingest_runs") == [(1,)] and query("SELECT count(*) FROM rejects") == [
         (0,)
     ]
+
+
+def test_the_database_its_log_and_its_spill_files_are_never_inputs(tmp_path, store, ingest):
+    # The store lives in tmp_path; DuckDB spills to <db>.tmp beside it while a capped load runs.
+    spill = store.path.with_name(store.path.name + ".tmp")
+    spill.mkdir()
+    (spill / "duckdb_temp_storage-0.tmp").write_bytes(b"\0" * 4096)
+    _jsonl(tmp_path / "events.jsonl", 5)
+    report = ingest(tmp_path)
+    assert [f.path.name for f in report.files] == ["events.jsonl"]
