@@ -116,12 +116,16 @@ def test_a_migrated_database_opens_read_only_and_refuses_writes(tmp_path):
             cur.execute("DELETE FROM rejects")
 
 
+def _setting(store: Store, name: str) -> str:
+    with store.cursor() as cur:
+        return str(cur.execute("SELECT current_setting(?)", [name]).fetchall()[0][0])
+
+
 def test_threads_are_set_for_a_block_and_restored_even_on_error(tmp_path):
     with Store(tmp_path / "t.duckdb") as store:
 
         def threads() -> int:
-            with store.cursor() as cur:
-                return int(cur.execute("SELECT current_setting('threads')").fetchall()[0][0])
+            return int(_setting(store, "threads"))
 
         before = threads()
         with store.threads(1):
@@ -152,8 +156,7 @@ def test_memory_cap_lowers_for_a_block_and_restores_the_bound_value_exactly(tmp_
     with Store(tmp_path / "m.duckdb") as store:
 
         def limit() -> str:
-            with store.cursor() as cur:
-                return str(cur.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+            return _setting(store, "memory_limit")
 
         default = limit()
         with store.memory_cap("100MB"):
