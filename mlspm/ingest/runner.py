@@ -314,6 +314,9 @@ class _Ingest:
             result.counts = Counts()
             self._settle(result, pending.clock, reject=False)
             return
+        except OutOfMemoryError as exc:  # even under the whole cap: what to change is the point
+            self._failed(pending, f"{exc.message} — {exc.hint}")
+            return
         except MlspmError as exc:
             self._failed(pending, exc.message)
             return

@@ -117,3 +117,18 @@ def test_the_database_its_log_and_its_spill_files_are_never_inputs(tmp_path, sto
     _jsonl(tmp_path / "events.jsonl", 5)
     report = ingest(tmp_path)
     assert [f.path.name for f in report.files] == ["events.jsonl"]
+
+
+def test_a_file_short_of_memory_even_under_the_whole_cap_fails_alone_saying_what_to_raise(
+    tmp_path, ingest, query, monkeypatch
+):
+    monkeypatch.setenv("MLSPM_MEMORY_LIMIT", "10MB")
+    (tmp_path / "a").mkdir()
+    too_big = _jsonl(tmp_path / "a" / "events.jsonl", 500)
+    _cloudtrail_files(tmp_path, 2)  # Records files: split without DuckDB's JSON reader
+    report = ingest(tmp_path)
+    status = {f.path.name: f.status for f in report.files}
+    assert status == {"events.jsonl": "failed", "ct-0.json": "loaded", "ct-1.json": "loaded"}
+    (failed,) = report.failed
+    assert "ran out of memory" in (failed.message or "") and "MLSPM_MEMORY_LIMIT" in (failed.message or "")
+    assert query("SELECT path, position_kind FROM rejects") == [(str(too_big), "file")]
