@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +11,7 @@ from typing import Any
 import duckdb
 
 from mlspm.config import Config
-from mlspm.ingest.source import SAMPLE_BYTES, Sample, read_all_text
+from mlspm.ingest.source import SAMPLE_BYTES, Sample, iter_lines, read_all_text
 from mlspm.store import Cursor
 
 _REJECT_BATCH = 5000
@@ -68,6 +68,22 @@ class LoadContext:
         if self.sample.complete and limit >= SAMPLE_BYTES:
             return self.sample.text
         return read_all_text(self.path, limit)
+
+    def lines(self, clean: Callable[[str], str] | None = None) -> Iterator[tuple[int, str]]:
+        """The file's non-blank lines as (line number, text), invalid UTF-8 replaced, each passed
+        through ``clean`` (e.g. redaction: every stored copy is then clean). A line over the record
+        limit is rejected here, with its head."""
+        limit = self.config.max_record_bytes
+        for line in iter_lines(self.path, limit):
+            if line.data is None:
+                head = line.head.decode("utf-8", "replace")
+                reason = f"line is {line.size:,} bytes, over the {limit:,}-byte limit"
+                self.reject(line.number, "line", reason, clean(head) if clean else head, line.size)
+                continue
+            if not line.data.strip():
+                continue
+            text = line.data.decode("utf-8", "replace")
+            yield line.number, clean(text) if clean else text
 
     def reject(
         self, position: int | None, kind: str, reason: str, raw: str | bytes | None, size: int | None = None

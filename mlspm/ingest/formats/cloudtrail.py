@@ -18,7 +18,7 @@ from mlspm.ingest.bulk import RowBuffer, temp_table
 from mlspm.ingest.context import LoadContext, NeedsExactPass, exact_pass_on_refusal
 from mlspm.ingest.formats.base import CERTAIN, LIKELY, NO
 from mlspm.ingest.rules import action_class_sql
-from mlspm.ingest.source import Sample, iter_lines
+from mlspm.ingest.source import Sample
 from mlspm.store import Cursor
 
 _RECORDS = "_ct_records"
@@ -351,26 +351,14 @@ class CloudTrail:
         ctx.cur.execute("DROP TABLE _ct_lines")
 
     def _lines_exact(self, ctx: LoadContext) -> None:
-        limit = ctx.config.max_record_bytes
         buffer = _RecordBuffer(ctx)
-        for line in iter_lines(ctx.path, limit):
-            if line.data is None:
-                ctx.reject(
-                    line.number,
-                    "line",
-                    f"record is {line.size:,} bytes, over the {limit:,}-byte limit",
-                    line.head,
-                    line.size,
-                )
-                continue
-            if not line.data.strip():
-                continue
+        for number, text in ctx.lines():
             try:
-                value = json.loads(line.data)
+                value = json.loads(text)
             except ValueError as exc:
-                ctx.reject(line.number, "line", f"invalid JSON: {exc}", line.data)
+                ctx.reject(number, "line", f"invalid JSON: {exc}", text)
                 continue
-            buffer.add(line.number, value)
+            buffer.add(number, value)
         buffer.close()
 
     def _document(self, ctx: LoadContext) -> None:

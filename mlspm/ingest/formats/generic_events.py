@@ -34,7 +34,7 @@ from mlspm.ingest.bulk import temp_table
 from mlspm.ingest.context import LoadContext, exact_pass_on_refusal
 from mlspm.ingest.formats.base import LIKELY, NO
 from mlspm.ingest.rules import action_class_sql, outcome_from_status_sql
-from mlspm.ingest.source import Sample, iter_lines, open_binary
+from mlspm.ingest.source import Sample, open_binary
 
 TEXT_FIELDS = (
     "event_id",
@@ -231,32 +231,19 @@ class GenericEvents:
             events.insert_events([ctx], source, [str(ctx.path)])
 
     def _slow_json(self, ctx: LoadContext) -> None:
-        limit = ctx.config.max_record_bytes
         pos: list[int] = []
         raw: list[str] = []
         canon: list[str] = []
-        for line in iter_lines(ctx.path, limit):
-            if line.data is None:
-                ctx.reject(
-                    line.number,
-                    "line",
-                    f"record is {line.size:,} bytes, over the {limit:,}-byte limit",
-                    line.head,
-                    line.size,
-                )
-                continue
-            if not line.data.strip():
-                continue
-            text = line.data.decode("utf-8", "replace")
+        for number, text in ctx.lines():
             try:
                 value = json.loads(text)
             except ValueError as exc:
-                ctx.reject(line.number, "line", f"invalid JSON: {exc}", line.data)
+                ctx.reject(number, "line", f"invalid JSON: {exc}", text)
                 continue
             if not isinstance(value, dict):
-                ctx.reject(line.number, "line", f"a JSON {type(value).__name__}, not an object", line.data)
+                ctx.reject(number, "line", f"a JSON {type(value).__name__}, not an object", text)
                 continue
-            pos.append(line.number)
+            pos.append(number)
             raw.append(text)
             canon.append(json.dumps(value))
             if len(pos) >= _BATCH:

@@ -63,7 +63,7 @@ from mlspm.ingest.context import LoadContext
 from mlspm.ingest.formats.base import CERTAIN, LIKELY, MAYBE, NO
 from mlspm.ingest.pyevents import EventWriter, parse_time
 from mlspm.ingest.rules import outcome_from_status
-from mlspm.ingest.source import Sample, iter_lines
+from mlspm.ingest.source import Sample
 
 SCHEME = "model-endpoint"
 
@@ -823,30 +823,15 @@ class InferenceServerLog:
 
     def load(self, ctx: LoadContext) -> None:
         writer = EventWriter(ctx)
-        limit = ctx.config.max_record_bytes
         reference = datetime.fromtimestamp(ctx.path.stat().st_mtime, UTC)
         state = _FileState()
-        for line in iter_lines(ctx.path, limit):
-            if line.data is None:
-                head = redact(line.head.decode("utf-8", "replace"))
-                ctx.reject(
-                    line.number,
-                    "line",
-                    f"line is {line.size:,} bytes, over the {limit:,}-byte limit",
-                    head,
-                    line.size,
-                )
-                continue
-            text = line.data.decode("utf-8", "replace")
-            if not text.strip():
-                continue
-            raw = redact(text)
+        for number, raw in ctx.lines(redact):
             try:
                 event = self._event(raw, reference, state)
             except Reject as exc:
-                ctx.reject(line.number, "line", str(exc), raw)
+                ctx.reject(number, "line", str(exc), raw)
                 continue
-            writer.add(line.number, event, raw)
+            writer.add(number, event, raw)
         writer.finish()
         if state.naive:
             servers = ", ".join(sorted(state.seen))

@@ -39,7 +39,7 @@ from mlspm.ingest.context import LoadContext
 from mlspm.ingest.formats.base import CERTAIN, LIKELY, NO
 from mlspm.ingest.formats.modelscan_report import ScanRecord, write_records
 from mlspm.ingest.scans import split_member
-from mlspm.ingest.source import Sample, iter_lines
+from mlspm.ingest.source import Sample
 
 SCANNER = "picklescan"
 STRICT = " (promoted by --strict)"
@@ -99,20 +99,7 @@ class PicklescanText:
         return NO
 
     def load(self, ctx: LoadContext) -> None:
-        parsed: list[tuple[int, str]] = []
-        for line in iter_lines(ctx.path, ctx.config.max_record_bytes):
-            if line.data is None:
-                ctx.reject(
-                    line.number,
-                    "line",
-                    f"line longer than {ctx.config.max_record_bytes} bytes",
-                    line.head,
-                    line.size,
-                )
-                continue
-            content = line.data.decode("utf-8", "replace")
-            if content.strip():
-                parsed.append((line.number, content))
+        parsed = list(ctx.lines())
         reader = _Reader(ctx)
         records = reader.read(parsed)
         if not records and not reader.counts:

@@ -13,7 +13,7 @@ from mlspm.ingest.bulk import RowBuffer
 from mlspm.ingest.context import LoadContext
 from mlspm.ingest.formats.base import CERTAIN, LIKELY, MAYBE, NO
 from mlspm.ingest.rules import action_class, outcome_from_status
-from mlspm.ingest.source import Sample, iter_lines
+from mlspm.ingest.source import Sample
 
 # Field positions (0-based) in the documented order (FORMATS.md §2); newer fields are appended at the end.
 _BUCKET, _TIME, _REMOTE_IP, _REQUESTER, _REQUEST_ID, _OPERATION, _KEY = 1, 2, 3, 4, 5, 6, 7
@@ -364,24 +364,9 @@ class S3AccessLog:
         events.drop_stage(cur)
 
     def _parse(self, ctx: LoadContext, buffer: RowBuffer, normalizer: _Normalizer) -> None:
-        limit = ctx.config.max_record_bytes
-        for line in iter_lines(ctx.path, limit):
-            data = line.data
-            if data is None:
-                head = redact(line.head.decode("utf-8", "replace"))
-                ctx.reject(
-                    line.number,
-                    "line",
-                    f"line is {line.size:,} bytes, over the {limit:,}-byte limit",
-                    head,
-                    line.size,
-                )
-                continue
-            if not data or data.isspace():
-                continue
-            # Redact first: every stored copy of the line (event raw, reject raw, resource) is clean.
-            text = redact(data.decode("utf-8", "replace"))
+        # Redacted first: every stored copy of the line (event raw, reject raw, resource) is clean.
+        for number, text in ctx.lines(redact):
             try:
-                buffer.append((ctx.run_id, *normalizer.row(line.number, text)))
+                buffer.append((ctx.run_id, *normalizer.row(number, text)))
             except _Reject as exc:
-                ctx.reject(line.number, "line", str(exc), text)
+                ctx.reject(number, "line", str(exc), text)
