@@ -42,3 +42,31 @@ CREATE OR REPLACE TEMP MACRO is_public_address(ip) AS
      AND NOT regexp_full_match(ip,
              '(10|127)\..*|192\.168\..*|172\.(1[6-9]|2\d|3[01])\..*|169\.254\..*|100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\..*'))
     OR (ip LIKE '%:%' AND NOT regexp_matches(lower(ip), '^(f[cd]|fe80|::1$)'));
+
+-- Is each (identity, source_ip, at_ts) row of `relation` (a table or CTE of the calling query, named as
+-- a string) a new place for that caller at that time? New: the caller had not used the address until
+-- 24 h before, fewer than `known_principals` other callers had used it before (a shared office or VPN
+-- egress is no new place), and it is a public IP address (is_public_address).
+CREATE OR REPLACE TEMP MACRO novel_addresses(relation, known_principals) AS TABLE
+WITH seen AS (
+    SELECT DISTINCT identity, source_ip, at_ts FROM query_table(relation) WHERE source_ip IS NOT NULL
+),
+addresses AS (
+    -- Who used each of these addresses, and since when (events up to the latest row: later ones
+    -- cannot make an address older).
+    SELECT caller(principal, principal_role, principal_type) AS identity, source_ip, min(ts) AS first_seen
+    FROM access_events
+    WHERE ts <= (SELECT max(at_ts) FROM seen)
+    -- LIMIT only caps the planner's estimate, so it builds its hash table on these few addresses
+    -- rather than on access_events (5-10x faster); a million is far above what this set holds.
+      AND source_ip IN (SELECT DISTINCT source_ip FROM seen LIMIT 1000000)
+    GROUP BY ALL
+)
+SELECT x.identity, x.source_ip, x.at_ts,
+       NOT coalesce(bool_or(a.identity = x.identity AND a.first_seen <= x.at_ts - INTERVAL 24 HOUR), false)
+       AND count(a.identity) FILTER (WHERE a.identity <> x.identity AND a.first_seen < x.at_ts) < known_principals
+       AND is_public_address(x.source_ip)
+           AS is_new
+FROM seen x
+LEFT JOIN addresses a ON a.source_ip = x.source_ip
+GROUP BY x.identity, x.source_ip, x.at_ts;

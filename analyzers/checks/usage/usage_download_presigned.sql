@@ -33,32 +33,8 @@ history AS (
     SELECT identity, target, day, row_number() OVER (PARTITION BY identity, target ORDER BY day) - 1 AS earlier_days
     FROM (SELECT DISTINCT identity, target, ts::DATE AS day FROM presigned)
 ),
-addresses AS (
-    -- Who used each address of the evidence, and since when (events up to the latest evidence).
-    SELECT caller(principal, principal_role, principal_type) AS identity,
-           source_ip, min(ts) AS first_seen
-    FROM access_events
-    WHERE ts <= (SELECT max(ts) FROM presigned)
-    -- LIMIT only caps the planner's estimate, so it builds its hash table on these few addresses
-    -- rather than on access_events (5-10x faster); a million is far above what this set holds.
-      AND source_ip IN (SELECT DISTINCT source_ip FROM presigned WHERE source_ip IS NOT NULL LIMIT 1000000)
-    GROUP BY ALL
-),
-novel AS (
-    -- An address is new for a caller when it had not used it until 24 h before, fewer than
-    -- known_address_principals other callers had used it (a shared office or VPN egress is no new
-    -- place), and it is a public IP address (a fresh private address is another host of one's own
-    -- network; a service name such as 'AWS Internal' is no place at all).
-    SELECT x.identity, x.source_ip, x.at,
-           NOT coalesce(bool_or(a.identity = x.identity AND a.first_seen <= x.at - INTERVAL 24 HOUR), false)
-           AND count(a.identity) FILTER (WHERE a.identity <> x.identity AND a.first_seen < x.at)
-               < $known_address_principals
-           AND is_public_address(x.source_ip)
-               AS is_new
-    FROM (SELECT DISTINCT identity, source_ip, ts AS at FROM presigned WHERE source_ip IS NOT NULL) x
-    LEFT JOIN addresses a ON a.source_ip = x.source_ip
-    GROUP BY x.identity, x.source_ip, x.at
-),
+presigned_at AS (SELECT identity, source_ip, ts AS at_ts FROM presigned),
+novel AS (SELECT * FROM novel_addresses('presigned_at', $known_address_principals)),
 days AS (
     SELECT p.identity, p.target, p.ts::DATE AS day,
            -- the session when there was one, else the role
@@ -74,7 +50,7 @@ days AS (
            list(p.id ORDER BY p.ts, p.id) AS event_ids
     FROM presigned p
     JOIN history h ON h.identity = p.identity AND h.target = p.target AND h.day = p.ts::DATE
-    LEFT JOIN novel n ON n.identity = p.identity AND n.source_ip = p.source_ip AND n.at = p.ts
+    LEFT JOIN novel n ON n.identity = p.identity AND n.source_ip = p.source_ip AND n.at_ts = p.ts
     GROUP BY p.identity, p.target, p.ts::DATE
 )
 SELECT

@@ -186,32 +186,8 @@ evidence AS (
     SELECT *, min(ts) OVER (PARTITION BY key) AS key_start
     FROM (SELECT * FROM bulk_evidence UNION ALL SELECT * FROM unusual_evidence)
 ),
-addresses AS (
-    -- Who used each address of the evidence, and since when (events up to the latest evidence).
-    SELECT caller(principal, principal_role, principal_type) AS identity,
-           source_ip, min(ts) AS first_seen
-    FROM access_events
-    WHERE ts <= (SELECT max(ts) FROM evidence)
-    -- LIMIT only caps the planner's estimate, so it builds its hash table on these few addresses
-    -- rather than on access_events (5-10x faster); a million is far above what this set holds.
-      AND source_ip IN (SELECT DISTINCT source_ip FROM evidence WHERE source_ip IS NOT NULL LIMIT 1000000)
-    GROUP BY ALL
-),
-novel AS (
-    -- An address is new for a caller when it had not used it until 24 h before, fewer than
-    -- known_address_principals other callers had used it (a shared office or VPN egress is no new
-    -- place), and it is a public IP address (a fresh private address is another host of one's own
-    -- network, e.g. a new serving instance; a service name such as 'AWS Internal' is no place at all).
-    SELECT x.identity, x.source_ip, x.at,
-           NOT coalesce(bool_or(a.identity = x.identity AND a.first_seen <= x.at - INTERVAL 24 HOUR), false)
-           AND count(a.identity) FILTER (WHERE a.identity <> x.identity AND a.first_seen < x.at)
-               < $known_address_principals
-           AND is_public_address(x.source_ip)
-               AS is_new
-    FROM (SELECT DISTINCT identity, source_ip, key_start AS at FROM evidence WHERE source_ip IS NOT NULL) x
-    LEFT JOIN addresses a ON a.source_ip = x.source_ip
-    GROUP BY x.identity, x.source_ip, x.at
-),
+evidence_at AS (SELECT identity, source_ip, key_start AS at_ts FROM evidence),
+novel AS (SELECT * FROM novel_addresses('evidence_at', $known_address_principals)),
 findings AS (
     SELECT ev.key, any_value(ev.path) AS path, ev.identity,
            -- the session when there was one, else the role
@@ -231,7 +207,7 @@ findings AS (
                         FILTER (WHERE n.is_new), []) AS new_ips,
            list(ev.id ORDER BY ev.ts, ev.id) AS event_ids
     FROM evidence ev
-    LEFT JOIN novel n ON n.identity = ev.identity AND n.source_ip = ev.source_ip AND n.at = ev.key_start
+    LEFT JOIN novel n ON n.identity = ev.identity AND n.source_ip = ev.source_ip AND n.at_ts = ev.key_start
     LEFT JOIN first_pulls f ON f.identity = ev.identity AND f.resource = ev.resource AND f.ts = ev.ts
     GROUP BY ev.key, ev.identity
 ),
