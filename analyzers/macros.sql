@@ -70,3 +70,21 @@ SELECT x.identity, x.source_ip, x.at_ts,
 FROM seen x
 LEFT JOIN addresses a ON a.source_ip = x.source_ip
 GROUP BY x.identity, x.source_ip, x.at_ts;
+
+-- A severity as a number to compare: critical 4, high 3, medium 2, low 1, anything else 0.
+CREATE OR REPLACE TEMP MACRO severity_rank(s) AS
+    CASE lower(s) WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END;
+
+-- Each scan row of `relation` (a CTE of the calling query with `path` and `sha` columns, named as a
+-- string) with the file it is about, `file`: 'sha256:<hash>' when the row has a hash or the rows for
+-- its path report exactly one, else 'path:<path>' — so a hashing scanner and a path-only one meet.
+CREATE OR REPLACE TEMP MACRO scan_file_keys(relation) AS TABLE
+WITH r AS (SELECT * FROM query_table(relation)),
+path_sha AS (
+    SELECT path, min(sha) AS sha FROM r WHERE sha IS NOT NULL
+    GROUP BY path HAVING count(DISTINCT sha) = 1
+)
+SELECT r.*, coalesce(r.sha, p.sha) AS file_sha,
+       CASE WHEN coalesce(r.sha, p.sha) IS NOT NULL THEN 'sha256:' || coalesce(r.sha, p.sha)
+            ELSE 'path:' || r.path END AS file
+FROM r LEFT JOIN path_sha p USING (path);

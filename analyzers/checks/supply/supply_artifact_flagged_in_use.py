@@ -37,9 +37,7 @@ flagged AS (
     SELECT * FROM (
         SELECT s.id, s.scanner, s.target, s.scanned_at, s.asset_id,
                coalesce(s.module_operator, s.rule_id, 'an unnamed operator') AS operator,
-               CASE lower(coalesce(s.severity, 'medium'))
-                    WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1
-                    ELSE 0 END AS rank
+               severity_rank(coalesce(s.severity, 'medium')) AS rank
         FROM scan_results s
         JOIN ordered o USING (scanner, target, run_id)
         JOIN state st USING (scanner, target)

@@ -19,8 +19,7 @@ vulns AS (
     SELECT s.id, s.scanner, s.target, coalesce(s.member, '') AS member, s.asset_id, s.scanned_at,
            coalesce(s.module_operator, 'an unnamed package') AS pin, s.rule_id,
            nullif(regexp_extract(s.message, '[(;] ?fixed in ([^);]+)', 1), '') AS fixed,
-           CASE lower(coalesce(s.severity, 'medium'))
-                WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END
+           severity_rank(coalesce(s.severity, 'medium'))
                AS rank
     FROM scan_results s
     JOIN latest l USING (scanner, target, run_id)
@@ -36,8 +35,7 @@ packages AS (
            list(id ORDER BY rank DESC, rule_id) AS scan_ids
     FROM vulns
     GROUP BY ALL
-    HAVING max(rank) >= CASE lower($min_severity)
-                            WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END
+    HAVING max(rank) >= severity_rank($min_severity)
 )
 SELECT
     p.scanner || '|' || p.target || '|' || p.member || '|' || p.pin AS key,

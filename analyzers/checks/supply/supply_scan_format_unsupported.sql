@@ -11,16 +11,7 @@ WITH rows AS (
     FROM scan_results
     WHERE kind IN ('issue', 'scanned', 'skipped', 'error') AND target <> ''
 ),
-path_sha AS (
-    SELECT path, min(sha) AS sha FROM rows WHERE sha IS NOT NULL
-    GROUP BY path HAVING count(DISTINCT sha) = 1
-),
-keyed AS (
-    SELECT r.*, coalesce(r.sha, p.sha) AS file_sha,
-           CASE WHEN coalesce(r.sha, p.sha) IS NOT NULL THEN 'sha256:' || coalesce(r.sha, p.sha)
-                ELSE 'path:' || r.path END AS file
-    FROM rows r LEFT JOIN path_sha p USING (path)
-),
+keyed AS (SELECT * FROM scan_file_keys('rows')),
 unscanned AS (
     SELECT file
     FROM keyed

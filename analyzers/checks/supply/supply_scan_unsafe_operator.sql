@@ -21,8 +21,7 @@ state AS (
 issues AS (
     SELECT s.id, s.scanner, s.target, coalesce(s.member, '') AS member, s.scanned_at, s.asset_id, s.sha256,
            coalesce(s.module_operator, s.rule_id, 'an unnamed operator') AS operator,
-           CASE lower(coalesce(s.severity, 'medium'))
-                WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END
+           severity_rank(coalesce(s.severity, 'medium'))
                AS rank
     FROM scan_results s
     JOIN ordered o USING (scanner, target, run_id)
@@ -31,8 +30,7 @@ issues AS (
 ),
 flagged AS (
     SELECT * FROM issues
-    WHERE rank >= CASE lower($min_severity)
-                      WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END
+    WHERE rank >= severity_rank($min_severity)
 ),
 -- Location fallback for files linking could not place (their hash differs from the inventory's): the
 -- scanned path ends with an asset's object key — bucket/key of an exact URI locator or of its uri — or, when

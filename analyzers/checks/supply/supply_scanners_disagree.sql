@@ -10,28 +10,16 @@ WITH rows AS (
            replace(target, '\', '/') AS path,
            CASE WHEN regexp_full_match(lower(trim(sha256)), '[0-9a-f]{64}') THEN lower(trim(sha256)) END AS sha,
            CASE WHEN kind = 'issue' THEN
-               CASE lower(coalesce(severity, 'medium'))
-                    WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END
+               severity_rank(coalesce(severity, 'medium'))
            END AS rank,
            coalesce(module_operator, rule_id, 'an unnamed finding') AS what
     FROM scan_results
     WHERE kind IN ('issue', 'scanned') AND target <> ''
 ),
-path_sha AS (
-    SELECT path, min(sha) AS sha FROM rows WHERE sha IS NOT NULL
-    GROUP BY path HAVING count(DISTINCT sha) = 1
-),
-keyed AS (
-    SELECT r.*, coalesce(r.sha, p.sha) AS file_sha,
-           CASE WHEN coalesce(r.sha, p.sha) IS NOT NULL THEN 'sha256:' || coalesce(r.sha, p.sha)
-                ELSE 'path:' || r.path END AS file
-    FROM rows r LEFT JOIN path_sha p USING (path)
-),
+keyed AS (SELECT * FROM scan_file_keys('rows')),
 latest AS (
     SELECT file, scanner, run_id, max(scanned_at) AS scanned_at, max(rank) AS top,
-           coalesce(max(rank), -1) >= CASE lower($min_severity)
-                                          WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2
-                                          WHEN 'low' THEN 1 ELSE 0 END AS flagged
+           coalesce(max(rank), -1) >= severity_rank($min_severity) AS flagged
     FROM keyed
     GROUP BY file, scanner, run_id
     QUALIFY row_number() OVER (PARTITION BY file, scanner ORDER BY max(scanned_at) DESC NULLS LAST, run_id DESC) = 1
@@ -48,9 +36,7 @@ evidence AS (
     JOIN latest l USING (file, scanner, run_id)
     JOIN contested c USING (file)
     WHERE NOT l.flagged
-       OR (k.kind = 'issue' AND k.rank >= CASE lower($min_severity)
-                                               WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2
-                                               WHEN 'low' THEN 1 ELSE 0 END)
+       OR (k.kind = 'issue' AND k.rank >= severity_rank($min_severity))
 ),
 flaggers AS (
     SELECT file, scanner, max(rank) AS rank, list_sort(list_distinct(list(what))) AS whats,
