@@ -57,6 +57,10 @@ def ingest(
     read recursively and .gz files transparently. Every record is either loaded or kept in the
     rejects table with its position and the reason. Loading the same file again adds nothing.
 
+    Memory: DuckDB loads a file in 384MB (a group of small files in 128MB) and spills to a
+    temporary folder beside the database past that; a file that needs more gets up to
+    $MLSPM_MEMORY_LIMIT (default 1GB).
+
     Exits 1 when a file could not be read at all (after loading all the others).
     """
     force = None

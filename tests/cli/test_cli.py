@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from mlspm.ingest.runner import FILE_MEMORY_LIMIT, GROUP_MEMORY_LIMIT
+from mlspm.store.database import INGEST_MEMORY_LIMIT
+
 
 def mlspm(
     *args: str, db: Path | None = None, env: dict[str, str] | None = None
@@ -25,6 +28,9 @@ def test_help_explains_the_tool_and_the_database_location():
         assert words in done.stdout
     ingest_help = mlspm("ingest", "--help").stdout
     assert "content" in ingest_help and "rejects" in ingest_help and "Exits 1" in ingest_help
+    # the memory caps it states are the ones the loader uses
+    for cap in (FILE_MEMORY_LIMIT, GROUP_MEMORY_LIMIT, "MLSPM_MEMORY_LIMIT", INGEST_MEMORY_LIMIT):
+        assert cap in ingest_help
 
 
 def test_ingest_a_mixed_folder_then_stats(tmp_path, real_samples):
