@@ -130,7 +130,6 @@ class _Ingest:
         self.unloaded: list[FileResult] = []
         self.seen, self.known_files = _loaded_before(store)
         self._hasher: ThreadPoolExecutor | None = None
-        self.capped = False  # something was loaded under a lean memory cap
 
     def run(self, paths: Iterable[Path]) -> IngestReport:
         try:
@@ -167,8 +166,7 @@ class _Ingest:
                 self._load_one(pending)
         self._flush_group()
         self._record_unloaded()
-        if self.capped:
-            self._checkpoint()
+        self._checkpoint()
         return self.report
 
     def _checkpoint(self) -> None:
@@ -176,8 +174,8 @@ class _Ingest:
 
         Under the lean caps DuckDB moved them to its temporary file; the checkpoint it runs at close
         would read them back under the whole load cap (50 MB more peak memory for 100k CloudTrail
-        records). Best-effort: the rows are committed either way, and a checkpoint refused now
-        (another transaction open in this process) happens later.
+        records). With nothing loaded it has nothing to do. Best-effort: the rows are committed either
+        way, and a checkpoint refused now (another transaction open in this process) happens later.
         """
         try:
             with self.store.memory_cap(GROUP_MEMORY_LIMIT), self.store.cursor() as cur:
@@ -268,7 +266,6 @@ class _Ingest:
         try:
             # One DuckDB thread: a group is too small to split across threads, and the second
             # thread's buffers cost 40 MB of peak memory for no time saved (100k CloudTrail records).
-            self.capped = True
             with (
                 self.store.threads(1),
                 self.store.memory_cap(GROUP_MEMORY_LIMIT),
@@ -335,7 +332,6 @@ class _Ingest:
 
     def _capped_transaction(self, pending: _Pending, *, exact: bool) -> None:
         """The file's transaction under FILE_MEMORY_LIMIT; once more under the whole cap if short."""
-        self.capped = True
         try:
             with self.store.memory_cap(FILE_MEMORY_LIMIT):
                 self._transaction(pending, exact=exact)

@@ -111,11 +111,13 @@ class Store:
         written as it was set: DuckDB reports the setting rounded, and writing that back would
         drift on every restore. Not for nesting: the inner block would restore the bound cap.
         """
-        with self.cursor() as cur:
-            current = size_bytes(cur.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
-            wanted = size_bytes(limit)
-            lowered = False
-            if wanted is not None and (current is None or wanted < current):
+        # The current cap is the one bound_memory set (no query per load); DuckDB's default, 80% of
+        # RAM, is above any lean cap.
+        current = size_bytes(self._memory_limit) if self._memory_limit else None
+        wanted = size_bytes(limit)
+        lowered = False
+        if wanted is not None and (current is None or wanted < current):
+            with self.cursor() as cur:
                 try:
                     cur.execute("SET GLOBAL memory_limit = ?", [limit])
                     lowered = True
